@@ -1,0 +1,157 @@
+"""Read findings out of a model's answer, forgiving where the meaning is still clear.
+
+Handles a fenced ```json block, prose around the object, trailing commas, and a truncated
+answer (the complete findings before the cut are kept). Each finding is validated; what
+cannot be understood is returned as a rejection with the reason.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from reviewer.model import CATEGORIES, SEVERITIES, Category, Severity
+
+_FENCE = re.compile(r"```(?:json|JSON)?\s*\n(.*?)(?:\n```|\Z)", re.DOTALL)
+_TRAILING_COMMA = re.compile(r",(\s*[}\]])")
+_DECODER = json.JSONDecoder()
+MAX_TITLE = 200
+MAX_BODY = 8000
+
+
+@dataclass(frozen=True)
+class RawFinding:
+    """A finding as the model stated it, validated but not yet anchored onto the diff."""
+
+    path: str
+    line: int | None
+    end_line: int | None
+    quote: str
+    severity: Severity
+    category: Category
+    title: str
+    body: str
+    suggestion: str | None
+    confidence: float
+
+
+@dataclass(frozen=True)
+class Rejected:
+    path: str
+    line: int | None
+    title: str
+    reason: str
+
+
+def parse_answer(text: str) -> tuple[list[RawFinding], list[Rejected]]:
+    """Findings and rejected entries; raises ValueError when no findings list is found at all."""
+    items = _finding_items(text)
+    findings: list[RawFinding] = []
+    rejected: list[Rejected] = []
+    for item in items:
+        result = validate(item)
+        (findings if isinstance(result, RawFinding) else rejected).append(result)  # type: ignore[arg-type]
+    return findings, rejected
+
+
+def _finding_items(text: str) -> list[Any]:
+    for candidate in _candidates(text):
+        cleaned = _TRAILING_COMMA.sub(r"\1", candidate)
+        try:
+            value = json.loads(cleaned)
+        except json.JSONDecodeError:
+            items = _salvage_items(cleaned)
+            if items is not None:
+                return items
+            continue
+        if isinstance(value, dict) and isinstance(value.get("findings"), list):
+            return list(value["findings"])
+        if isinstance(value, list):
+            return value
+    raise ValueError("the answer holds no findings list")
+
+
+def _candidates(text: str) -> list[str]:
+    found = [match.group(1) for match in _FENCE.finditer(text)]
+    start = text.find("{")
+    if start >= 0:
+        found.append(text[start:])
+    return found
+
+
+def _salvage_items(text: str) -> list[Any] | None:
+    """The complete objects of a `findings` array whose end was cut off or malformed."""
+    key = re.search(r'"findings"\s*:\s*\[', text)
+    if key is None:
+        return None
+    items: list[Any] = []
+    index = key.end()
+    while index < len(text):
+        while index < len(text) and text[index] in " \t\r\n,":
+            index += 1
+        if index >= len(text) or text[index] == "]":
+            break
+        try:
+            item, index = _DECODER.raw_decode(text, index)
+        except json.JSONDecodeError:
+            break
+        items.append(item)
+    return items
+
+
+def validate(item: Any) -> RawFinding | Rejected:
+    if not isinstance(item, dict):
+        return Rejected("", None, "", "not a JSON object")
+    path = _text(item.get("path")).strip().removeprefix("./")
+    line = _int(item.get("line"))
+    title = " ".join(_text(item.get("title")).split())[:MAX_TITLE]
+    if not path or not title:
+        return Rejected(path, line, title, "missing path or title")
+    severity = _text(item.get("severity")).lower().strip()
+    if severity not in SEVERITIES:
+        return Rejected(path, line, title, f"unknown severity {severity[:20]!r}")
+    category = _text(item.get("category")).lower().strip()
+    return RawFinding(
+        path=path,
+        line=line,
+        end_line=_int(item.get("end_line")),
+        quote=_text(item.get("quote")),
+        severity=severity,
+        category=category if category in CATEGORIES else "bug",
+        title=title,
+        body=_text(item.get("body"))[:MAX_BODY],
+        suggestion=_suggestion(item.get("suggestion")),
+        confidence=_confidence(item.get("confidence")),
+    )
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else "" if value is None else str(value)
+
+
+def _int(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value if value > 0 else None
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip()) or None
+    return None
+
+
+def _suggestion(value: Any) -> str | None:
+    if not isinstance(value, str) or not value.strip() or value.strip().lower() == "null":
+        return None
+    return value.rstrip("\n")
+
+
+def _confidence(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        return 0.5
+    try:
+        number = float(value)
+    except ValueError:
+        return 0.5
+    return min(max(number if number <= 1 else number / 100, 0.0), 1.0)

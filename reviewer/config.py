@@ -1,0 +1,230 @@
+"""One Config value, built once: built-in defaults < config file < environment < flags.
+
+Secrets never live here: API keys and platform tokens are read from the environment by the
+edge that needs them.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+import tomllib
+
+from reviewer.errors import ConfigError
+from reviewer.model import SEVERITIES
+
+
+@dataclass(frozen=True)
+class Arm:
+    """One side of a traffic split: a model, its fallbacks, a weight, an optional gateway."""
+
+    name: str
+    model: str
+    fallback_models: tuple[str, ...] = ()
+    weight: float = 1.0
+    api_base: str | None = None
+    extra_headers: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Config:
+    model: str | None = None
+    fallback_models: tuple[str, ...] = ()
+    api_base: str | None = None
+    max_comments: int = 20
+    min_severity: str = "low"
+    fail_on: str | None = None
+    exclude: tuple[str, ...] = ()
+    include: tuple[str, ...] = ()
+    guidelines: tuple[str, ...] = ("REVIEW.md",)
+    concurrency: int = 8
+    max_prompt_tokens: int | None = None
+    max_cost_usd: float | None = None
+    cache_dir: str | None = None
+    arms: tuple[Arm, ...] = ()
+    timeout_s: float = 120.0
+    max_retries: int = 3
+    temperature: float = 0.1
+    chunk_tokens: int = 6000
+    context_lines: int = 5
+    prompts_dir: str | None = None
+    extra_headers: tuple[tuple[str, str], ...] = ()
+
+
+# Keys a config file may set, with the type each must have.
+_FILE_KEYS: dict[str, type | tuple[type, ...]] = {
+    "model": str,
+    "fallback_models": list,
+    "api_base": str,
+    "max_comments": int,
+    "min_severity": str,
+    "fail_on": str,
+    "exclude": list,
+    "include": list,
+    "guidelines": list,
+    "concurrency": int,
+    "max_prompt_tokens": int,
+    "max_cost_usd": (int, float),
+    "cache_dir": str,
+    "arms": list,
+    "timeout_s": (int, float),
+    "max_retries": int,
+    "temperature": (int, float),
+    "chunk_tokens": int,
+    "context_lines": int,
+    "prompts_dir": str,
+    "extra_headers": dict,
+}
+_ARM_KEYS = {"name", "model", "fallback_models", "weight", "api_base", "extra_headers"}
+_ENV_KEYS = {
+    "AI_REVIEW_MODEL": "model",
+    "AI_REVIEW_FALLBACK_MODELS": "fallback_models",
+    "AI_REVIEW_API_BASE": "api_base",
+}
+
+
+def find_config_file(repo_root: Path) -> tuple[Path, bool] | None:
+    """The config file of a checkout and whether it is a pyproject.toml, or None."""
+    own = repo_root / ".ai-review.toml"
+    if own.is_file():
+        return own, False
+    pyproject = repo_root / "pyproject.toml"
+    if pyproject.is_file() and "ai-review" in pyproject.read_text(errors="replace"):
+        return pyproject, True
+    return None
+
+
+def read_config_file(path: Path, *, pyproject: bool) -> dict[str, Any]:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from exc
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"config file {path} is not valid TOML: {exc}") from exc
+    if pyproject:
+        data = data.get("tool", {}).get("ai-review", {})
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: [tool.ai-review] must be a table")
+    return data
+
+
+def build_config(
+    file_values: Mapping[str, Any],
+    env: Mapping[str, str],
+    flags: Mapping[str, Any],
+    *,
+    source: str = "config file",
+) -> Config:
+    """Merge the layers; each value is checked where it enters, naming where it came from."""
+    values: dict[str, Any] = {}
+    for key, value in file_values.items():
+        values[key] = _checked_file_value(key, value, source)
+    for var, key in _ENV_KEYS.items():
+        if env.get(var):
+            values[key] = _split(env[var]) if key == "fallback_models" else env[var]
+    values.update({key: value for key, value in flags.items() if value not in (None, [], ())})
+    config = replace(Config(), **_as_config_kwargs(values))
+    _validate(config)
+    return config
+
+
+def _checked_file_value(key: str, value: Any, source: str) -> Any:
+    expected = _FILE_KEYS.get(key)
+    if expected is None:
+        known = ", ".join(sorted(_FILE_KEYS))
+        raise ConfigError(f"{source}: unknown key {key!r} (known keys: {known})")
+    if isinstance(value, bool) or not isinstance(value, expected):
+        raise ConfigError(f"{source}: {key!r} has the wrong type ({type(value).__name__})")
+    if key == "arms" and isinstance(value, list):
+        return tuple(_arm(item, source) for item in value)
+    if key == "extra_headers":
+        return _headers(value, source)
+    return value
+
+
+def _arm(item: Any, source: str) -> Arm:
+    if not isinstance(item, dict):
+        raise ConfigError(f"{source}: each [[arms]] entry must be a table")
+    unknown = set(item) - _ARM_KEYS
+    if unknown:
+        raise ConfigError(f"{source}: unknown key {sorted(unknown)[0]!r} in [[arms]]")
+    if not isinstance(item.get("name"), str) or not isinstance(item.get("model"), str):
+        raise ConfigError(f"{source}: every [[arms]] entry needs a `name` and a `model`")
+    weight = item.get("weight", 1)
+    if isinstance(weight, bool) or not isinstance(weight, (int, float)) or weight < 0:
+        raise ConfigError(f"{source}: arm {item['name']!r} needs a non-negative `weight`")
+    return Arm(
+        name=item["name"],
+        model=item["model"],
+        fallback_models=tuple(_strings(item.get("fallback_models", []), "fallback_models")),
+        weight=float(weight),
+        api_base=item.get("api_base"),
+        extra_headers=_headers(item.get("extra_headers", {}), source),
+    )
+
+
+def _headers(value: Any, source: str) -> tuple[tuple[str, str], ...]:
+    if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+        raise ConfigError(f"{source}: `extra_headers` must be a table of strings")
+    # Header values may name an environment variable ("env:GATEWAY_TOKEN") so keys stay out
+    # of committed config files; they are resolved by the gateway, not stored here resolved.
+    return tuple(sorted((str(k), str(v)) for k, v in value.items()))
+
+
+def _strings(value: Any, key: str) -> list[str]:
+    if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"`{key}` must be a list of strings")
+    return list(value)
+
+
+def _split(text: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
+def _as_config_kwargs(values: Mapping[str, Any]) -> dict[str, Any]:
+    known = {f.name for f in fields(Config)}
+    kwargs: dict[str, Any] = {}
+    for key, value in values.items():
+        if key not in known:
+            raise ConfigError(f"unknown setting {key!r}")
+        listed = key in {"fallback_models", "exclude", "include", "guidelines"}
+        kwargs[key] = tuple(_strings(value, key)) if listed else value
+    return kwargs
+
+
+def _validate(config: Config) -> None:
+    for name in ("min_severity", "fail_on"):
+        value = getattr(config, name)
+        if value is not None and value not in SEVERITIES:
+            raise ConfigError(f"`{name}` must be one of {', '.join(SEVERITIES)}, not {value!r}")
+    positive = ("max_comments", "concurrency", "chunk_tokens", "max_retries", "context_lines")
+    for name in positive:
+        if getattr(config, name) < (1 if name in {"concurrency", "chunk_tokens"} else 0):
+            raise ConfigError(f"`{name}` must be a positive number")
+    if config.chunk_tokens < 500:
+        raise ConfigError("`chunk_tokens` must be at least 500")
+    names = [arm.name for arm in config.arms]
+    if len(set(names)) != len(names):
+        raise ConfigError("[[arms]] names must be unique")
+    if config.arms and sum(arm.weight for arm in config.arms) <= 0:
+        raise ConfigError("[[arms]] weights must add up to more than 0")
+
+
+def load_config(repo_root: Path, config_path: str | None, flags: Mapping[str, Any]) -> Config:
+    """Read the config file (explicit, or found in the checkout), the environment and flags."""
+    file_values: dict[str, Any] = {}
+    source = "config file"
+    if config_path is not None:
+        path = Path(config_path)
+        if not path.is_file():
+            raise ConfigError(f"config file {config_path} does not exist")
+        file_values = read_config_file(path, pyproject=path.name == "pyproject.toml")
+        source = str(path)
+    elif (found := find_config_file(repo_root)) is not None:
+        file_values = read_config_file(found[0], pyproject=found[1])
+        source = str(found[0])
+    return build_config(file_values, os.environ, flags, source=source)

@@ -1,0 +1,104 @@
+"""Repository context around each hunk: the enclosing function or class, nearby lines, and
+the review guidelines. Files come from a ContextSource: a checkout, or a platform's API."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from reviewer.diff import Hunk
+
+MAX_FILE_BYTES = 2_000_000
+MAX_GUIDELINE_CHARS = 20_000
+_SCAN_LIMIT = 3000
+# A line that opens a scope in common languages: def/class/func/fn/function/impl/...
+_SCOPE = re.compile(
+    r"^\s*(?:(?:export|public|private|protected|static|async|pub(?:\(\w+\))?|override|final|"
+    r"abstract|default|inline|virtual)\s+)*"
+    r"(?:def|class|func|fn|function|impl|trait|struct|enum|interface|module|namespace|"
+    r"object|record|type|sub|procedure)\b"
+)
+
+
+class ContextSource(Protocol):
+    """Reads a file of the reviewed revision; None when it cannot (missing, binary, too big)."""
+
+    def read(self, path: str) -> str | None: ...
+
+
+class NoContext:
+    def read(self, path: str) -> str | None:
+        return None
+
+
+class LocalCheckout:
+    """Files from a checkout on disk. Paths never escape the checkout, even through symlinks."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root.resolve()
+
+    def read(self, path: str) -> str | None:
+        target = (self.root / path).resolve()
+        if not target.is_relative_to(self.root) or not target.is_file():
+            return None
+        try:
+            if target.stat().st_size > MAX_FILE_BYTES:
+                return None
+            data = target.read_bytes()
+        except OSError:
+            return None
+        if b"\0" in data[:8192]:
+            return None
+        return data.decode("utf-8", errors="replace")
+
+
+@dataclass(frozen=True)
+class HunkContext:
+    scope: str
+    before: tuple[tuple[int, str], ...]
+    after: tuple[tuple[int, str], ...]
+
+
+def hunk_context(lines: list[str] | None, hunk: Hunk, around: int) -> HunkContext:
+    """The enclosing scope line and up to `around` unchanged lines before and after the hunk."""
+    if lines is None:
+        return HunkContext(hunk.section, (), ())
+    first = hunk.new_start - 1  # 0-based index of the hunk's first new-file line
+    last = first + max(hunk.new_len, 0)
+    before = tuple((n + 1, lines[n]) for n in range(max(first - around, 0), min(first, len(lines))))
+    after = tuple((n + 1, lines[n]) for n in range(last, min(last + around, len(lines))))
+    return HunkContext(_scope(lines, hunk, first) or hunk.section, before, after)
+
+
+def _scope(lines: list[str], hunk: Hunk, first: int) -> str:
+    body = [line.text for line in hunk.lines if line.kind != "del" and line.text.strip()]
+    indent = _indent(body[0]) if body else 0
+    for index in range(min(first, len(lines)) - 1, max(first - _SCAN_LIMIT, 0) - 1, -1):
+        text = lines[index]
+        if text.strip() and _indent(text) < indent and _SCOPE.match(text):
+            return f"{index + 1}: {text.strip()}"
+        if text.strip() and _indent(text) == 0 and indent == 0:
+            break
+    return ""
+
+
+def _indent(text: str) -> int:
+    return len(text) - len(text.lstrip(" \t"))
+
+
+@dataclass(frozen=True)
+class Guideline:
+    path: str
+    text: str
+
+
+def read_guidelines(source: ContextSource, paths: tuple[str, ...]) -> tuple[Guideline, ...]:
+    """The repository's review guideline files that exist, each capped in size."""
+    found = []
+    for path in paths:
+        text = source.read(path)
+        if text and text.strip():
+            found.append(Guideline(path, text[:MAX_GUIDELINE_CHARS].strip()))
+    return tuple(found)

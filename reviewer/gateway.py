@@ -1,0 +1,222 @@
+"""The model seam: one method to complete a prompt. The only module that imports litellm.
+
+litellm is imported lazily (it takes seconds) and told to use its bundled price map, so
+importing ai-review makes no network call. Retries (429, 5xx, timeouts, connection errors)
+back off exponentially and honour Retry-After; then the fallback models are tried in order.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import cache
+from typing import Any, Protocol
+
+from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
+
+from reviewer.errors import ModelError
+
+MAX_RETRY_AFTER_S = 120.0
+
+
+@dataclass(frozen=True)
+class ModelReply:
+    """The model's text and what the call cost. `cost_usd` is None when the price is unknown."""
+
+    text: str
+    model: str
+    prompt_tokens: int
+    completion_tokens: int
+    cached_tokens: int
+    cost_usd: float | None
+    latency_s: float
+    retries: int
+    fallback: bool
+
+
+class Gateway(Protocol):
+    """Where prompts go. `complete` raises ModelError when every model failed."""
+
+    models: tuple[str, ...]
+
+    def complete(self, system: str, user: str) -> ModelReply: ...
+
+    def count_tokens(self, text: str) -> int: ...
+
+
+@cache
+def _litellm() -> Any:
+    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+    import litellm
+
+    litellm.suppress_debug_info = True
+    litellm.telemetry = False
+    litellm.drop_params = True  # providers that do not take `temperature` still answer
+    return litellm
+
+
+def _retry_after(exc: BaseException) -> float | None:
+    headers = getattr(exc, "litellm_response_headers", None)
+    if headers is None:
+        response = getattr(exc, "response", None)
+        headers = getattr(response, "headers", None)
+    value = headers.get("retry-after") if headers is not None else None
+    try:
+        return min(float(value), MAX_RETRY_AFTER_S) if value is not None else None
+    except ValueError:
+        return None
+
+
+def _is_retryable(exc: BaseException) -> bool:
+    status = getattr(exc, "status_code", None)
+    if isinstance(status, int):
+        return status in {408, 429} or status >= 500
+    name = type(exc).__name__
+    return name in {"Timeout", "APIConnectionError", "APITimeoutError", "ServiceUnavailableError"}
+
+
+def describe_error(exc: BaseException) -> str:
+    """One line for the summary: the error class and status, never the request or its key."""
+    status = getattr(exc, "status_code", None)
+    label = type(exc).__name__
+    return f"{label} (HTTP {status})" if isinstance(status, int) else label
+
+
+class LiteLLMGateway:
+    """Reaches any litellm model string, directly or through a gateway `api_base`."""
+
+    def __init__(
+        self,
+        models: Sequence[str],
+        *,
+        api_base: str | None = None,
+        api_key: str | None = None,
+        timeout_s: float = 120.0,
+        max_retries: int = 3,
+        temperature: float = 0.1,
+        extra_headers: dict[str, str] | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        if not models:
+            raise ValueError("at least one model is needed")
+        self.models = tuple(models)
+        self._api_base = api_base
+        self._api_key = api_key
+        self._timeout_s = timeout_s
+        self._max_retries = max_retries
+        self._temperature = temperature
+        self._extra_headers = extra_headers or {}
+        self._sleep = sleep
+
+    def count_tokens(self, text: str) -> int:
+        return count_tokens(self.models[0], text)
+
+    def complete(self, system: str, user: str) -> ModelReply:
+        errors: list[str] = []
+        for position, model in enumerate(self.models):
+            try:
+                return self._complete_with_retries(model, system, user, position > 0)
+            except ModelError as exc:
+                errors.append(f"{model}: {exc}")
+        raise ModelError("; ".join(errors))
+
+    def _complete_with_retries(
+        self, model: str, system: str, user: str, fallback: bool
+    ) -> ModelReply:
+        retrying = Retrying(
+            stop=stop_after_attempt(self._max_retries + 1),
+            wait=self._wait,
+            retry=retry_if_exception(_is_retryable),
+            sleep=self._sleep,
+            reraise=True,
+        )
+        started = time.monotonic()
+        try:
+            response = retrying(self._call, model, system, user)
+        except Exception as exc:  # litellm raises many types; translated once, here
+            raise ModelError(describe_error(exc)) from exc
+        retries = retrying.statistics.get("attempt_number", 1) - 1
+        return _reply(response, model, time.monotonic() - started, retries, fallback)
+
+    def _wait(self, state: RetryCallState) -> float:
+        outcome = state.outcome
+        exc = outcome.exception() if outcome is not None else None
+        hinted = _retry_after(exc) if exc is not None else None
+        backoff = min(2.0 ** (state.attempt_number - 1), 30.0)
+        return hinted if hinted is not None else backoff
+
+    def _call(self, model: str, system: str, user: str) -> Any:
+        litellm = _litellm()
+        return litellm.completion(
+            model=model,
+            messages=_messages(model, system, user),
+            api_base=self._api_base,
+            api_key=self._api_key,
+            timeout=self._timeout_s,
+            temperature=self._temperature,
+            num_retries=0,
+            max_retries=0,
+            extra_headers=self._extra_headers or None,
+        )
+
+
+def _messages(model: str, system: str, user: str) -> list[dict[str, Any]]:
+    # The system prompt is identical across a review's chunks and comes first, so providers
+    # with prompt caching reuse it; Anthropic needs it marked explicitly.
+    if "claude" in model or model.startswith(("anthropic/", "bedrock/", "vertex_ai/")):
+        content: Any = [{"type": "text", "text": system, "cache_control": {"type": "ephemeral"}}]
+    else:
+        content = system
+    return [{"role": "system", "content": content}, {"role": "user", "content": user}]
+
+
+def _reply(response: Any, model: str, latency: float, retries: int, fallback: bool) -> ModelReply:
+    usage = getattr(response, "usage", None)
+    details = getattr(usage, "prompt_tokens_details", None)
+    text = response.choices[0].message.content or ""
+    return ModelReply(
+        text=text,
+        model=model,
+        prompt_tokens=int(getattr(usage, "prompt_tokens", 0) or 0),
+        completion_tokens=int(getattr(usage, "completion_tokens", 0) or 0),
+        cached_tokens=int(getattr(details, "cached_tokens", 0) or 0),
+        cost_usd=_cost(response, model),
+        latency_s=latency,
+        retries=retries,
+        fallback=fallback,
+    )
+
+
+def _cost(response: Any, model: str) -> float | None:
+    hidden = getattr(response, "_hidden_params", {}) or {}
+    cost = hidden.get("response_cost")
+    if cost is None:
+        try:
+            cost = _litellm().completion_cost(completion_response=response, model=model)
+        except Exception:  # unknown price: reported as unknown, never as zero
+            return None
+    return float(cost) if cost is not None else None
+
+
+def price_per_token(model: str) -> tuple[float, float] | None:
+    """(input, output) USD per token from litellm's bundled price map, or None if unknown."""
+    entry = _litellm().model_cost.get(model) or _litellm().model_cost.get(model.split("/", 1)[-1])
+    if not entry or "input_cost_per_token" not in entry:
+        return None
+    return float(entry["input_cost_per_token"]), float(entry.get("output_cost_per_token", 0.0))
+
+
+def count_tokens(model: str, text: str) -> int:
+    """Tokens of `text` for `model`, with the tokenizers litellm ships (no download)."""
+    return int(_litellm().token_counter(model=_tokenizer_model(model), text=text))
+
+
+@cache
+def _tokenizer_model(model: str) -> str:
+    # litellm fetches some tokenizers (Llama, Cohere, ...) from a hub on first use; the tool
+    # must reach no host but the model endpoint, so only bundled tokenizers are used.
+    if "claude" in model:
+        return model
+    return "gpt-4o"

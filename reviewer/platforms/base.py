@@ -1,0 +1,39 @@
+"""The platform seam: fetch a change to review, publish the result. Nothing more."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from reviewer.context import ContextSource
+from reviewer.engine import ReviewInput
+from reviewer.model import Finding, ReviewResult
+
+
+@dataclass(frozen=True)
+class Change:
+    """A change under review and who it is: the identity decides the routing arm."""
+
+    review_input: ReviewInput
+    source: ContextSource
+    repo: str | None = None
+    number: int | None = None
+    head_sha: str | None = None
+    identity: str = ""  # stable across reruns: "github:owner/name#7", or the diff's hash
+
+
+@dataclass(frozen=True)
+class Published:
+    """What reached the platform, and what could not (it is then listed in the summary)."""
+
+    posted: tuple[Finding, ...] = ()
+    not_posted: tuple[tuple[Finding, str], ...] = ()
+    already_posted: int = 0
+    summary_url: str | None = None
+    notes: tuple[str, ...] = field(default=())
+
+
+class Platform(Protocol):
+    def fetch(self, *, full: bool) -> Change: ...
+
+    def publish(self, change: Change, result: ReviewResult, *, dry_run: bool) -> Published: ...

@@ -1,0 +1,112 @@
+"""Render the prompts from jinja2 templates in `prompts/` (a repository may override them)."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import jinja2
+
+from reviewer.chunk import Chunk, file_header, render_hunk
+from reviewer.context import Guideline, hunk_context
+from reviewer.diff import FileDiff
+from reviewer.errors import ConfigError
+
+FileLines = Callable[[str], "list[str] | None"]
+
+
+def _default_prompts_dir() -> Path:
+    here = Path(__file__).resolve().parent
+    installed = here / "prompts"  # inside the wheel (hatch force-include)
+    return installed if installed.is_dir() else here.parent / "prompts"
+
+
+@cache
+def _environment(override: str | None) -> jinja2.Environment:
+    search = [_default_prompts_dir()]
+    if override:
+        if not Path(override).is_dir():
+            raise ConfigError(f"prompts_dir {override} is not a directory")
+        search.insert(0, Path(override))
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader([str(p) for p in search]),
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,  # noqa: S701 - prompts are plain text, not HTML
+        keep_trailing_newline=True,
+    )
+
+
+@dataclass(frozen=True)
+class PromptInputs:
+    """What every chunk's prompt shares: guidelines, the change's title and description."""
+
+    guidelines: tuple[Guideline, ...] = ()
+    title: str = ""
+    description: str = ""
+    context_lines: int = 5
+    prompts_dir: str | None = None
+
+
+def render_system(inputs: PromptInputs) -> str:
+    """The static part of every request: identical across chunks so providers can cache it."""
+    nonce = _nonce("".join(g.text for g in inputs.guidelines))
+    template = _template(inputs.prompts_dir, "system.j2")
+    return template.render(guidelines=inputs.guidelines, nonce=nonce).strip() + "\n"
+
+
+@dataclass(frozen=True)
+class HunkView:
+    scope: str
+    before: str
+    text: str
+    after: str
+
+
+@dataclass(frozen=True)
+class FileView:
+    header: str
+    hunks: tuple[HunkView, ...]
+
+
+def render_review(chunk: Chunk, parts: int, inputs: PromptInputs, file_lines: FileLines) -> str:
+    files = [_file_view(file, inputs.context_lines, file_lines) for file in chunk.files]
+    body = "\n".join(f.header + "".join(h.text for h in f.hunks) for f in files)
+    template = _template(inputs.prompts_dir, "review.j2")
+    return template.render(
+        files=files,
+        part=chunk.index + 1,
+        parts=parts,
+        title=inputs.title,
+        description=inputs.description,
+        nonce=_nonce(body + inputs.title + inputs.description),
+    )
+
+
+def _template(override: str | None, name: str) -> jinja2.Template:
+    try:
+        return _environment(override).get_template(name)
+    except jinja2.TemplateError as exc:
+        raise ConfigError(f"prompt template {name} cannot be loaded: {exc}") from exc
+
+
+def _file_view(file: FileDiff, around: int, file_lines: FileLines) -> FileView:
+    lines = file_lines(file.path) if around > 0 and file.status != "deleted" else None
+    hunks = []
+    for hunk in file.hunks:
+        context = hunk_context(lines, hunk, around)
+        before, after = _numbered(context.before), _numbered(context.after)
+        hunks.append(HunkView(context.scope, before, render_hunk(hunk), after))
+    return FileView(file_header(file), tuple(hunks))
+
+
+def _numbered(lines: Sequence[tuple[int, str]]) -> str:
+    return "\n".join(f"{number:>5}  {text}" for number, text in lines)
+
+
+def _nonce(text: str) -> str:
+    # Tags around untrusted text end with a nonce derived from that text, so the text cannot
+    # close its own tag; derived, not random, so identical chunks give identical prompts.
+    return hashlib.sha256(text.encode("utf-8", errors="replace")).hexdigest()[:12]

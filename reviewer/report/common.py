@@ -1,0 +1,67 @@
+"""Wording shared by the human-readable reports: verdict, locations and figures."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+
+from reviewer.model import SEVERITIES, Finding, ReviewResult, Severity, severity_rank
+
+
+def verdict(result: ReviewResult) -> str:
+    """One line: how many findings at which severities, and whether the review is complete."""
+    counts = Counter(finding.severity for finding in result.findings)
+    total = len(result.findings)
+    if total:
+        noun = "finding" if total == 1 else "findings"
+        parts = ", ".join(f"{counts[level]} {level}" for level in SEVERITIES if counts[level])
+        line = f"{total} {noun}: {parts}"
+    else:
+        line = "No findings."
+    failed = result.summary.failed_chunks
+    if failed:
+        return f"{line.rstrip('.')} (incomplete: {failed} of {result.summary.chunks} chunks failed)"
+    return line
+
+
+def by_severity(findings: Iterable[Finding]) -> list[tuple[Severity, list[Finding]]]:
+    """Findings grouped by severity, most severe first, in their original order within a group."""
+    ordered = sorted(findings, key=lambda finding: severity_rank(finding.severity))
+    groups: dict[Severity, list[Finding]] = {}
+    for finding in ordered:
+        groups.setdefault(finding.severity, []).append(finding)
+    return list(groups.items())
+
+
+def by_path(findings: Iterable[Finding]) -> list[tuple[str, list[Finding]]]:
+    """Findings grouped by file (sorted by path), by line within a file."""
+    groups: dict[str, list[Finding]] = {}
+    for finding in sorted(findings, key=lambda finding: (finding.path, finding.line)):
+        groups.setdefault(finding.path, []).append(finding)
+    return list(groups.items())
+
+
+def location(finding: Finding) -> str:
+    """`path:42` or `path:42-44`."""
+    if finding.end_line > finding.line:
+        return f"{finding.path}:{finding.line}-{finding.end_line}"
+    return f"{finding.path}:{finding.line}"
+
+
+def side_note(finding: Finding) -> str:
+    """Old-file (LEFT) line numbers do not point into the new file: say so."""
+    return " (removed lines, old file numbering)" if finding.side == "LEFT" else ""
+
+
+def format_cost(cost_usd: float | None) -> str:
+    """Dollars, or "unknown": an unknown cost is never shown as 0."""
+    return "unknown" if cost_usd is None else f"${cost_usd:.4f}"
+
+
+def format_seconds(seconds: float) -> str:
+    return f"{seconds:.1f} s"
+
+
+def one_line(text: str) -> str:
+    """Titles are one line; a model may still send several."""
+    return " ".join(text.split())

@@ -1,0 +1,72 @@
+"""The JSON report (`--format json`): exactly the shape the contract fixes."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from reviewer.model import Dropped, Finding, ReviewResult, Summary
+
+
+def to_json(result: ReviewResult) -> str:
+    report = {
+        "findings": [finding_dict(finding) for finding in result.findings],
+        "dropped": [dropped_dict(dropped) for dropped in result.dropped],
+        "summary": summary_dict(result.summary),
+    }
+    return json.dumps(report, indent=2, ensure_ascii=False) + "\n"
+
+
+def finding_dict(finding: Finding) -> dict[str, Any]:
+    return {
+        "path": finding.path,
+        "line": finding.line,
+        "end_line": finding.end_line,
+        "side": finding.side,
+        "severity": finding.severity,
+        "category": finding.category,
+        "title": finding.title,
+        "body": finding.body,
+        "suggestion": finding.suggestion,
+        "confidence": finding.confidence,
+        "source": finding.source,
+        "fingerprint": finding.fingerprint,
+    }
+
+
+def dropped_dict(dropped: Dropped) -> dict[str, Any]:
+    return {
+        "path": dropped.path,
+        "line": dropped.line,
+        "title": dropped.title,
+        "reason": dropped.reason,
+    }
+
+
+def summary_dict(summary: Summary) -> dict[str, Any]:
+    """The report's `summary`; optional keys appear only when they carry something."""
+    data: dict[str, Any] = {
+        "models": list(summary.models),
+        "chunks": summary.chunks,
+        "failed_chunks": summary.failed_chunks,
+        "llm_calls": summary.llm_calls,
+        "prompt_tokens": summary.prompt_tokens,
+        "completion_tokens": summary.completion_tokens,
+        "cached_tokens": summary.cached_tokens,
+        # Rounded only to hide float noise from sums; None stays None (unknown is not free).
+        "cost_usd": None if summary.cost_usd is None else round(summary.cost_usd, 8),
+        "latency_s": {
+            "total": round(summary.latency_total_s, 3),
+            "llm": round(summary.latency_llm_s, 3),
+        },
+        "files_reviewed": summary.files_reviewed,
+        "files_skipped": [{"path": s.path, "reason": s.reason} for s in summary.files_skipped],
+        "arm": summary.arm,
+    }
+    if summary.cache_hits is not None:
+        data["cache_hits"] = summary.cache_hits
+    if summary.errors:
+        data["errors"] = list(summary.errors)
+    if summary.note:
+        data["note"] = summary.note
+    return data

@@ -1,0 +1,161 @@
+"""Terminal output (`--format text`), rendered with rich into a string.
+
+Model text is only ever put into `Text` objects (and `Syntax` for code), never parsed as rich
+markup: "[bold]" or "[/]" in an answer prints literally and cannot break the output.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from functools import lru_cache
+
+from pygments.lexers import get_lexer_for_filename  # type: ignore[import-untyped]
+from pygments.util import ClassNotFound  # type: ignore[import-untyped]
+from rich import box
+from rich.console import Console, RenderableType
+from rich.padding import Padding
+from rich.rule import Rule
+from rich.syntax import Syntax
+from rich.table import Table
+from rich.text import Text
+
+from reviewer.model import Finding, ReviewResult, Summary
+from reviewer.report.common import (
+    by_path,
+    format_cost,
+    format_seconds,
+    location,
+    one_line,
+    side_note,
+    verdict,
+)
+
+SEVERITY_STYLES = {
+    "critical": "bold white on red",
+    "high": "bold red",
+    "medium": "yellow",
+    "low": "cyan",
+}
+
+
+def to_text(result: ReviewResult, *, width: int, color: bool) -> str:
+    buffer = io.StringIO()
+    console = Console(
+        file=buffer,
+        width=width,
+        force_terminal=color,
+        color_system="256" if color else None,
+        markup=False,
+        emoji=False,
+        highlight=False,
+    )
+    for renderable in _renderables(result):
+        console.print(renderable)
+    return buffer.getvalue()
+
+
+def lexer_for(path: str) -> str:
+    """The pygments lexer alias for a file name, or "text" when none fits."""
+    return _lexer_for(path.rsplit("/", 1)[-1])
+
+
+@lru_cache(maxsize=256)
+def _lexer_for(filename: str) -> str:
+    try:
+        lexer = get_lexer_for_filename(filename)
+    except ClassNotFound:
+        return "text"
+    aliases: list[str] = lexer.aliases
+    return aliases[0] if aliases else "text"
+
+
+def _renderables(result: ReviewResult) -> Iterator[RenderableType]:
+    yield Text(f"AI review: {verdict(result)}", style="bold")
+    for path, findings in by_path(result.findings):
+        yield Rule(Text(path, style="bold"), align="left")
+        for finding in findings:
+            yield from _finding(finding)
+    if result.dropped:
+        yield Rule(Text("Not posted inline"), align="left")
+        for dropped in result.dropped:
+            where = dropped.path if dropped.line is None else f"{dropped.path}:{dropped.line}"
+            yield _item(where, one_line(dropped.title), dropped.reason)
+    if result.summary.files_skipped:
+        yield Rule(Text("Not reviewed"), align="left")
+        for skipped in result.summary.files_skipped:
+            yield _item(skipped.path, "", skipped.reason)
+    yield from _summary(result.summary)
+
+
+def _finding(finding: Finding) -> Iterator[RenderableType]:
+    severity = finding.severity
+    yield Text.assemble(
+        (f"{severity.upper()}", SEVERITY_STYLES.get(severity, "")),
+        " ",
+        (f"[{finding.category}]", "dim"),
+        " ",
+        (one_line(finding.title), "bold"),
+    )
+    yield Text(f"  {location(finding)}{side_note(finding)}", style="dim")
+    lexer = lexer_for(finding.path)
+    if finding.code:
+        yield Padding(
+            _syntax(finding.code, lexer, start_line=finding.line), (0, 0, 0, 2), expand=False
+        )
+    if finding.body.strip():
+        yield Padding(Text(finding.body.strip()), (0, 0, 0, 2), expand=False)
+    if finding.suggestion:
+        yield Text("  Suggested change:", style="green")
+        yield Padding(_syntax(finding.suggestion, lexer), (0, 0, 0, 4), expand=False)
+    yield Text("")
+
+
+def _syntax(code: str, lexer: str, start_line: int | None = None) -> Syntax:
+    return Syntax(
+        code.rstrip("\n"),
+        lexer,
+        line_numbers=start_line is not None,
+        start_line=start_line or 1,
+        word_wrap=True,
+        background_color="default",
+    )
+
+
+def _item(where: str, title: str, reason: str) -> Text:
+    text = Text.assemble("  ", (where, "bold"))
+    if title:
+        text.append(f"  {title}")
+    text.append(f"  ({one_line(reason)})", style="dim")
+    return text
+
+
+def _summary(summary: Summary) -> Iterator[RenderableType]:
+    table = Table(title="Summary", show_header=False, box=box.SIMPLE, title_justify="left")
+    table.add_column("figure", style="bold")
+    table.add_column("value")
+    for name, value in _summary_rows(summary):
+        table.add_row(Text(name), Text(value))
+    yield table
+    if summary.note:
+        yield Text(f"Note: {summary.note}", style="italic")
+    for error in summary.errors:
+        yield Text(f"Error: {error}", style="red")
+
+
+def _summary_rows(summary: Summary) -> list[tuple[str, str]]:
+    return [
+        ("Models", ", ".join(summary.models) or "none"),
+        ("Arm", summary.arm or "-"),
+        ("Chunks", str(summary.chunks)),
+        ("Failed chunks", str(summary.failed_chunks)),
+        ("Model calls", str(summary.llm_calls)),
+        ("Prompt tokens", f"{summary.prompt_tokens:,}"),
+        ("Completion tokens", f"{summary.completion_tokens:,}"),
+        ("Cached tokens", f"{summary.cached_tokens:,}"),
+        ("Cost USD", format_cost(summary.cost_usd)),
+        ("Latency total", format_seconds(summary.latency_total_s)),
+        ("Latency model", format_seconds(summary.latency_llm_s)),
+        ("Files reviewed", str(summary.files_reviewed)),
+        ("Cache hits", "-" if summary.cache_hits is None else str(summary.cache_hits)),
+    ]

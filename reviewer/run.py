@@ -1,0 +1,154 @@
+"""One run of the tool: configuration, the platform, the review, the report, the exit code."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from reviewer.config import Config, load_config
+from reviewer.engine import Progress, review
+from reviewer.errors import InputError, UsageError
+from reviewer.gateway import LiteLLMGateway
+from reviewer.model import ReviewResult, severity_rank
+from reviewer.platforms.base import Platform
+from reviewer.report import render
+from reviewer.routing import Route, resolve_headers, route
+
+
+def _local(args: argparse.Namespace, config: Config, root: Path | None) -> Platform:
+    from reviewer.platforms.local import LocalDiff
+
+    return LocalDiff(args.diff, root)
+
+
+def _github(args: argparse.Namespace, config: Config, root: Path | None) -> Platform:
+    from reviewer.platforms import github
+
+    return github.from_environment(args, config, root, os.environ)
+
+
+def _gitlab(args: argparse.Namespace, config: Config, root: Path | None) -> Platform:
+    from reviewer.platforms import gitlab
+
+    return gitlab.from_environment(args, config, root, os.environ)
+
+
+PLATFORMS: dict[str, Callable[[argparse.Namespace, Config, Path | None], Platform]] = {
+    "diff": _local,
+    "github": _github,
+    "gitlab": _gitlab,
+}
+
+
+def run(args: argparse.Namespace) -> int:
+    kind = (
+        "diff"
+        if args.diff is not None
+        else "github"
+        if args.github
+        else "gitlab"
+        if args.gitlab
+        else None
+    )
+    if kind is None:
+        raise UsageError("say what to review: --diff PATH, --github or --gitlab (see --help)")
+    root = repo_root(args.repo_root)
+    config = load_config(root or Path.cwd(), args.config, _flags(args))
+    platform = PLATFORMS[kind](args, config, root)
+    change = platform.fetch(full=args.full)
+    if not change.review_input.diff.files:
+        print("ai-review: nothing to review: the diff is empty", file=sys.stderr)
+        return 0
+    chosen = route(config, change.identity, args.arm)
+    gateway = _gateway(chosen, config) if chosen else None
+    with _progress_bar() as progress:
+        result = review(change.review_input, config, gateway, change.source, progress=progress)
+    platform.publish(change, result, dry_run=args.dry_run)
+    _write_report(result, args)
+    return exit_code(result, config)
+
+
+def repo_root(flag: str | None) -> Path | None:
+    if flag is not None:
+        path = Path(flag)
+        if not path.is_dir():
+            raise UsageError(f"--repo-root {flag} is not a directory")
+        return path
+    cwd = Path.cwd()
+    return cwd if (cwd / ".git").exists() else None
+
+
+def _flags(args: argparse.Namespace) -> dict[str, Any]:
+    return {
+        "model": args.model,
+        "fallback_models": args.fallback_model,
+        "api_base": args.api_base,
+        "max_comments": args.max_comments,
+        "min_severity": args.min_severity,
+        "fail_on": args.fail_on,
+        "cache_dir": args.cache_dir,
+    }
+
+
+def _gateway(chosen: Route, config: Config) -> LiteLLMGateway:
+    return LiteLLMGateway(
+        chosen.models,
+        api_base=chosen.api_base,
+        api_key=os.environ.get("AI_REVIEW_API_KEY") or None,
+        timeout_s=config.timeout_s,
+        max_retries=config.max_retries,
+        temperature=config.temperature,
+        extra_headers=resolve_headers(chosen.extra_headers),
+    )
+
+
+@contextmanager
+def _progress_bar() -> Iterator[Progress | None]:
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from rich.progress import Progress as RichProgress
+
+    with RichProgress(transient=True, console=_stderr_console()) as bar:
+        task = bar.add_task("reviewing chunks", total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update
+
+
+def _stderr_console() -> Any:
+    from rich.console import Console
+
+    return Console(stderr=True)
+
+
+def _write_report(result: ReviewResult, args: argparse.Namespace) -> None:
+    to_terminal = args.output is None and sys.stdout.isatty()
+    width = os.get_terminal_size().columns if to_terminal else 100
+    text = render(result, args.format, width=min(max(width, 60), 160), color=to_terminal)
+    if args.output is None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    try:
+        Path(args.output).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot write --output {args.output}: {exc.strerror}") from exc
+
+
+def exit_code(result: ReviewResult, config: Config) -> int:
+    summary = result.summary
+    if summary.chunks and summary.failed_chunks == summary.chunks:
+        return 3
+    if config.fail_on is not None:
+        threshold = severity_rank(config.fail_on)
+        if any(severity_rank(f.severity) <= threshold for f in result.findings):
+            return 1
+    return 0

@@ -1,0 +1,186 @@
+"""Make model-written text safe to publish as GitHub/GitLab markdown.
+
+Model output is untrusted: it must not ping people, inject HTML, show tracking images or carry
+script links. Code is left as written. To make "what is code" certain, every fenced block is
+re-emitted as a canonical top-level fence (longer than any backtick run inside it), and every
+backtick that does not pair into a one-line code span is backslash-escaped: the published text
+then has exactly the code regions this module decided on, whatever the original nesting was.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterator
+
+MAX_COMMENT_CHARS = 65_000  # GitHub rejects comments over 65,536 characters
+TRUNCATION_NOTE = "… (truncated)"
+
+_FENCE_OPEN = re.compile(r"^[ \t]*(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
+_CODE_SPAN = re.compile(r"(?<![`\\])(?P<ticks>`+)(?!`)(?P<code>.+?)(?<!`)(?P=ticks)(?!`)")
+_MENTION = re.compile(r"(?<!\w)@(?=\w)")
+_IMAGE = re.compile(r"!\[(?P<alt>[^\]\n]*)\]\([ \t]*\n?[^)\n]*\)")
+_LINK = re.compile(r"\[(?P<text>[^\]\n]*)\]\((?P<dest>[ \t]*\n?[^)\n]*)\)")
+# Whatever a link or reference definition looks like, its destination follows "](" or "]:".
+_TARGET = re.compile(r"\](?P<sep>[(:])(?=(?P<dest>[ \t]*\n?[ \t]*<?[^\s>)]*))")
+_BACKSLASH_ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
+_SCHEME = re.compile(r"^(?P<scheme>[a-z][a-z0-9+.-]*):", re.IGNORECASE)
+_SAFE_SCHEMES = frozenset({"http", "https"})
+_LANGUAGE = re.compile(r"[\w+#.-]*")
+
+
+def sanitize_markdown(text: str) -> str:
+    """Neutralize mentions, raw HTML, images and script links outside code; keep code as is."""
+    parts: list[str] = []
+    for is_code, chunk in _split_fences(text.splitlines()):
+        parts.append(_canonical_fence(chunk) if is_code else _sanitize_prose(chunk))
+    return "\n".join(parts)
+
+
+def fenced(code: str, language: str = "") -> str:
+    """A fenced code block that no backtick run inside `code` can close early."""
+    fence = "`" * max(3, _longest_run(code, "`") + 1)
+    info = _LANGUAGE.match(language)
+    return f"{fence}{info.group() if info else ''}\n{code.rstrip(chr(10))}\n{fence}"
+
+
+def inline_code(text: str) -> str:
+    """An inline code span holding `text` literally (on one line)."""
+    flat = " ".join(text.splitlines())
+    ticks = "`" * (_longest_run(flat, "`") + 1)
+    pad = " " if flat.startswith("`") or flat.endswith("`") else ""
+    return f"{ticks}{pad}{flat}{pad}{ticks}"
+
+
+def truncate(text: str, limit: int) -> str:
+    """Cut `text` to at most `limit` characters at a line boundary, saying that it was cut."""
+    if len(text) <= limit:
+        return text
+    note = "\n\n" + TRUNCATION_NOTE
+    budget = limit - len(note)
+    reserve = 0  # room for the fence that closes a code block left open by the cut
+    while budget - reserve > 0:
+        kept = _cut_at_line(text, budget - reserve)
+        closer = _open_fence_closer(kept)
+        if closer is None or len(closer) + 1 <= reserve:
+            return (f"{kept}\n{closer}" if closer else kept) + note
+        reserve = len(closer) + 1
+    return TRUNCATION_NOTE[:limit]
+
+
+def _cut_at_line(text: str, limit: int) -> str:
+    kept = text[:limit]
+    if text[limit : limit + 1] != "\n" and "\n" in kept:
+        kept = kept[: kept.rindex("\n")]
+    return kept
+
+
+def _split_fences(lines: list[str]) -> Iterator[tuple[bool, list[str]]]:
+    """Yield (is_fenced_block, lines); a fenced block's lines include its opening fence."""
+    prose: list[str] = []
+    block: list[str] = []
+    fence = ""
+    for line in lines:
+        if block:
+            if _closes(line, fence):
+                yield True, block
+                block = []
+            else:
+                block.append(line)
+            continue
+        opener = _FENCE_OPEN.match(line)
+        if opener and not (opener["fence"][0] == "`" and "`" in opener["info"]):
+            if prose:
+                yield False, prose
+                prose = []
+            fence, block = opener["fence"], [line]
+        else:
+            prose.append(line)
+    if prose:
+        yield False, prose
+    if block:
+        yield True, block
+
+
+def _closes(line: str, fence: str) -> bool:
+    stripped = line.strip()
+    return len(stripped) >= len(fence) and stripped == fence[0] * len(stripped)
+
+
+def _canonical_fence(block: list[str]) -> str:
+    opener = _FENCE_OPEN.match(block[0])
+    assert opener is not None  # _split_fences only yields blocks that start with a fence
+    indent = len(block[0]) - len(block[0].lstrip(" \t"))
+    body = "\n".join(_dedent(line, indent) for line in block[1:])
+    words = opener["info"].split()
+    return fenced(body, words[0] if words else "")
+
+
+def _dedent(line: str, indent: int) -> str:
+    width = len(line) - len(line.lstrip(" "))
+    return line[min(width, indent) :]
+
+
+def _sanitize_prose(lines: list[str]) -> str:
+    # Links and images first, on the whole block: a destination may sit on the next line.
+    text = _IMAGE.sub(lambda m: m["alt"], "\n".join(lines))
+    text = _LINK.sub(_neutralize_link, text)
+    text = _TARGET.sub(_neutralize_target, text)
+    return "\n".join(_sanitize_line(line) for line in text.split("\n"))
+
+
+def _sanitize_line(line: str) -> str:
+    out: list[str] = []
+    position = 0
+    for span in _CODE_SPAN.finditer(line):
+        if "|" in span["code"]:  # a table row would split the span on the pipe
+            continue
+        out.append(_sanitize_text(line[position : span.start()]))
+        out.append(span.group())
+        position = span.end()
+    out.append(_sanitize_text(line[position:]))
+    return "".join(out)
+
+
+def _sanitize_text(text: str) -> str:
+    """Sanitize text outside code. Backticks left here are unpaired: make them plain text."""
+    text = text.replace("![", "!\\[")
+    text = text.replace("<", "&lt;").replace(">", "&gt;").replace("`", "&#96;")
+    return _MENTION.sub("@\u200b", text)
+
+
+def _neutralize_link(match: re.Match[str]) -> str:
+    return match.group() if _is_safe_url(match["dest"]) else match["text"]
+
+
+def _neutralize_target(match: re.Match[str]) -> str:
+    """An escaped "(" or ":" makes what follows plain text instead of a link destination."""
+    if _is_safe_url(match["dest"]):
+        return match.group()
+    return f"]\\{match['sep']}"
+
+
+def _is_safe_url(destination: str) -> bool:
+    """Relative links and http(s) are fine; javascript:, data: and friends are not."""
+    url = html.unescape(_BACKSLASH_ESCAPE.sub(r"\1", destination)).strip().lstrip("<")
+    url = re.sub(r"[\x00-\x20\x7f]", "", url)
+    scheme = _SCHEME.match(url)
+    return scheme is None or scheme["scheme"].lower() in _SAFE_SCHEMES
+
+
+def _longest_run(text: str, char: str) -> int:
+    runs = re.findall(f"{re.escape(char)}+", text)
+    return max((len(run) for run in runs), default=0)
+
+
+def _open_fence_closer(text: str) -> str | None:
+    """The fence that closes a block left open at the end of `text`, if one is open."""
+    fence = ""
+    for line in text.splitlines():
+        if fence:
+            fence = "" if _closes(line, fence) else fence
+            continue
+        opener = _FENCE_OPEN.match(line)
+        if opener and not (opener["fence"][0] == "`" and "`" in opener["info"]):
+            fence = opener["fence"]
+    return fence or None
