@@ -3,8 +3,9 @@
 Model output is untrusted: it must not ping people, inject HTML, show tracking images or carry
 script links. Code is left as written. To make "what is code" certain, every fenced block is
 re-emitted as a canonical top-level fence (longer than any backtick run inside it), and every
-backtick that does not pair into a one-line code span is backslash-escaped: the published text
-then has exactly the code regions this module decided on, whatever the original nesting was.
+backtick that does not pair into a one-line code span becomes the entity `&#96;`: the published
+text then has exactly the code regions this module decided on, whatever the original nesting
+was. Prose outside them has no raw `<`, so no HTML block or tag can start there either.
 """
 
 from __future__ import annotations
@@ -18,7 +19,10 @@ TRUNCATION_NOTE = "… (truncated)"
 
 _FENCE_OPEN = re.compile(r"^[ \t]*(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
 _CODE_SPAN = re.compile(r"(?<![`\\])(?P<ticks>`+)(?!`)(?P<code>.+?)(?<!`)(?P=ticks)(?!`)")
-_MENTION = re.compile(r"(?<!\w)@(?=\w)")
+# Any @ that could start a mention. Only a letter or digit before it (an e-mail) is safe: after
+# "_" or "*" the @ may begin a text node of its own once emphasis is rendered.
+_MENTION = re.compile(r"(?<![^\W_])@")
+_AT_ENTITY = re.compile(r"&(?:#0*64|#[xX]0*40|commat);")
 _IMAGE = re.compile(r"!\[(?P<alt>[^\]\n]*)\]\([ \t]*\n?[^)\n]*\)")
 _LINK = re.compile(r"\[(?P<text>[^\]\n]*)\]\((?P<dest>[ \t]*\n?[^)\n]*)\)")
 # Whatever a link or reference definition looks like, its destination follows "](" or "]:".
@@ -26,7 +30,7 @@ _TARGET = re.compile(r"\](?P<sep>[(:])(?=(?P<dest>[ \t]*\n?[ \t]*<?[^\s>)]*))")
 _BACKSLASH_ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
 _SCHEME = re.compile(r"^(?P<scheme>[a-z][a-z0-9+.-]*):", re.IGNORECASE)
 _SAFE_SCHEMES = frozenset({"http", "https"})
-_LANGUAGE = re.compile(r"[\w+#.-]*")
+_LANGUAGE = re.compile(r"[\w+#.:-]*")  # also GitLab's `suggestion:-1+2`
 
 
 def sanitize_markdown(text: str) -> str:
@@ -57,22 +61,25 @@ def truncate(text: str, limit: int) -> str:
     if len(text) <= limit:
         return text
     note = "\n\n" + TRUNCATION_NOTE
-    budget = limit - len(note)
     reserve = 0  # room for the fence that closes a code block left open by the cut
-    while budget - reserve > 0:
-        kept = _cut_at_line(text, budget - reserve)
+    while (budget := limit - len(note) - reserve) > 0:
+        kept = _cut_at_line(text, budget)
         closer = _open_fence_closer(kept)
-        if closer is None or len(closer) + 1 <= reserve:
+        if closer and len(closer) + 1 > reserve:
+            reserve = len(closer) + 1
+            continue
+        if kept:
             return (f"{kept}\n{closer}" if closer else kept) + note
-        reserve = len(closer) + 1
+        break
     return TRUNCATION_NOTE[:limit]
 
 
 def _cut_at_line(text: str, limit: int) -> str:
+    """Never inside a line: a cut line could split a code span and expose what it held."""
     kept = text[:limit]
-    if text[limit : limit + 1] != "\n" and "\n" in kept:
-        kept = kept[: kept.rindex("\n")]
-    return kept
+    if text[limit : limit + 1] == "\n":
+        return kept
+    return kept[: kept.rindex("\n")] if "\n" in kept else ""
 
 
 def _split_fences(lines: list[str]) -> Iterator[tuple[bool, list[str]]]:
@@ -146,7 +153,7 @@ def _sanitize_text(text: str) -> str:
     """Sanitize text outside code. Backticks left here are unpaired: make them plain text."""
     text = text.replace("![", "!\\[")
     text = text.replace("<", "&lt;").replace(">", "&gt;").replace("`", "&#96;")
-    return _MENTION.sub("@\u200b", text)
+    return _MENTION.sub("@\u200b", _AT_ENTITY.sub("@", text))
 
 
 def _neutralize_link(match: re.Match[str]) -> str:

@@ -20,6 +20,7 @@ from reviewer.report.common import (
 )
 from reviewer.sanitize import MAX_COMMENT_CHARS, fenced, inline_code, sanitize_markdown, truncate
 
+MAX_TITLE_CHARS = 300
 MAX_BODY_CHARS = 4_000  # per finding, so one long answer cannot crowd out the others
 MAX_SUGGESTION_CHARS = 4_000
 MAX_ERRORS_SHOWN = 10
@@ -53,15 +54,20 @@ def _findings_section(findings: tuple[Finding, ...]) -> str:
 
 
 def _finding(finding: Finding) -> str:
-    title = sanitize_markdown(one_line(finding.title))
+    title = _title(finding.title)
     where = inline_code(location(finding)) + side_note(finding)
     parts = [f"**[{finding.severity}] {title}** — {where}"]
     if finding.body.strip():
-        body = truncate(sanitize_markdown(finding.body.strip()), MAX_BODY_CHARS)
+        body = sanitize_markdown(truncate(finding.body.strip(), MAX_BODY_CHARS))
         parts.append(_blockquote(body))
     if finding.suggestion:
         parts.append(_suggestion(finding.path, finding.suggestion))
     return "\n\n".join(parts)
+
+
+def _title(text: str) -> str:
+    """Clipped before sanitizing: a cut in sanitized text could split a code span."""
+    return sanitize_markdown(one_line(text)[:MAX_TITLE_CHARS])
 
 
 def _blockquote(text: str) -> str:
@@ -84,7 +90,7 @@ def _dropped_section(dropped: tuple[Dropped, ...]) -> str:
 
 def _dropped_item(item: Dropped) -> str:
     where = item.path if item.line is None else f"{item.path}:{item.line}"
-    title = sanitize_markdown(one_line(item.title))
+    title = _title(item.title)
     return f"- {inline_code(where)} — {title} ({sanitize_markdown(one_line(item.reason))})"
 
 
