@@ -263,7 +263,7 @@ _CONFLICT_EDGE = re.compile(r"(?:<{7}|>{7})(?: |$)")
 _CONFLICT_MIDDLE = re.compile(r"(?:={7}|\|{7}(?: .*)?)$")
 _CONFLICT_TITLE = "Unresolved merge-conflict marker"
 _CONFLICT_BODY = (
-    "This line is a merge-conflict marker left from an unfinished merge or rebase: the file "
+    "These lines hold merge-conflict markers left from an unfinished merge or rebase: the file "
     "will not parse, or holds both sides of the conflict. Resolve the conflict and remove the "
     "markers."
 )
@@ -280,7 +280,6 @@ def builtin_findings(diff: Diff) -> list[Finding]:
     findings: list[Finding] = []
     for file in diff.files:
         added = [line for hunk in file.hunks for line in hunk.lines if line.kind == "add"]
-        has_edge_marker = any(_CONFLICT_EDGE.match(line.text) for line in added)
         for line in added:
             for kind in dict.fromkeys(secret.kind for secret in find_secrets(line.text)):
                 pattern = _BY_KIND[kind]
@@ -288,18 +287,38 @@ def builtin_findings(diff: Diff) -> list[Finding]:
                 findings.append(
                     _finding(file.path, line, pattern.title, advice, confidence=pattern.confidence)
                 )
-            if _is_conflict_marker(line.text, has_edge_marker):
-                findings.append(
-                    _finding(
-                        file.path,
-                        line,
-                        _CONFLICT_TITLE,
-                        _CONFLICT_BODY,
-                        severity="high",
-                        category="bug",
-                    )
+        has_edge_marker = any(_CONFLICT_EDGE.match(line.text) for line in added)
+        for hunk in file.hunks:
+            for first, last in _conflicts(hunk, has_edge_marker):
+                finding = _finding(
+                    file.path,
+                    first,
+                    _CONFLICT_TITLE,
+                    _CONFLICT_BODY,
+                    severity="high",
+                    category="bug",
                 )
+                findings.append(replace(finding, end_line=last.new or finding.line))
     return findings
+
+
+def _conflicts(hunk: Hunk, file_has_edge_marker: bool) -> Iterator[tuple[DiffLine, DiffLine]]:
+    """One (first, last) marker line pair per conflict: `<<<<<<<` through `>>>>>>>` when both
+    are added in this hunk, else each stray marker alone. One conflict, one finding."""
+    opened: DiffLine | None = None
+    pending: list[DiffLine] = []
+    for line in hunk.lines:
+        if line.kind != "add" or not _is_conflict_marker(line.text, file_has_edge_marker):
+            continue
+        if line.text.startswith("<<<<<<<"):
+            yield from ((m, m) for m in ([opened] if opened else []) + pending)
+            opened, pending = line, []
+        elif line.text.startswith(">>>>>>>") and opened is not None:
+            yield opened, line
+            opened, pending = None, []
+        else:
+            pending.append(line)
+    yield from ((m, m) for m in ([opened] if opened else []) + pending)
 
 
 def _is_conflict_marker(text: str, file_has_edge_marker: bool) -> bool:

@@ -287,24 +287,28 @@ def test_conflict_markers_at_line_start_are_high_severity_bugs() -> None:
 
     findings = builtin_findings(diff)
 
-    assert [(f.line, f.code) for f in findings] == [
-        (4, "<<<<<<< HEAD"),
-        (6, "======="),
-        (8, ">>>>>>> feature/x"),
-    ]
+    # one conflict, one finding, spanning its markers
+    assert [(f.line, f.end_line, f.code) for f in findings] == [(4, 8, "<<<<<<< HEAD")]
     assert {(f.severity, f.category, f.title) for f in findings} == {
         ("high", "bug", "Unresolved merge-conflict marker")
     }
 
 
-def test_diff3_base_marker_is_flagged_beside_the_others() -> None:
+def test_diff3_conflict_is_one_finding_over_all_its_markers() -> None:
     diff = make_diff("+<<<<<<< ours", "+a", "+||||||| base", "+b", "+=======", "+c", "+>>>>>>> x")
 
-    assert [f.code for f in builtin_findings(diff)] == [
-        "<<<<<<< ours",
-        "||||||| base",
-        "=======",
-        ">>>>>>> x",
+    assert [(f.line, f.end_line, f.code) for f in builtin_findings(diff)] == [
+        (10, 16, "<<<<<<< ours")
+    ]
+
+
+def test_stray_markers_without_a_pair_are_flagged_one_by_one() -> None:
+    diff = make_diff("+=======", "+x", "+>>>>>>> theirs", "+<<<<<<< ours", "+y")
+
+    assert [(f.line, f.end_line, f.code) for f in builtin_findings(diff)] == [
+        (10, 10, "======="),
+        (12, 12, ">>>>>>> theirs"),
+        (13, 13, "<<<<<<< ours"),
     ]
 
 

@@ -60,8 +60,8 @@ def test_sample_without_model_runs_builtin_checks(capsys: pytest.CaptureFixture[
     assert code == 0
     titles = [(f["path"], f["line"], f["severity"], f["source"]) for f in report["findings"]]
     assert ("shop/settings.py", 4, "critical", "builtin") in titles
-    assert ("shop/settings.py", 3, "high", "builtin") in titles  # conflict markers
-    assert len(titles) == 4
+    assert ("shop/settings.py", 3, "high", "builtin") in titles  # one conflict, lines 3-7
+    assert len(titles) == 2
     assert report["summary"]["llm_calls"] == 0
     assert "AI_REVIEW_MODEL" in report["summary"]["note"]
     assert "AKIAZ7Q4R2M8K1VXW3PL" not in json.dumps(report)
@@ -215,7 +215,7 @@ def test_stdin_diff(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.Monk
     stdin = io.TextIOWrapper(io.BytesIO(Path(SAMPLE).read_bytes()))
     monkeypatch.setattr(sys, "stdin", stdin)
     code, report, _ = run_json(capsys, "--diff", "-")
-    assert code == 0 and len(report["findings"]) == 4
+    assert code == 0 and len(report["findings"]) == 2
 
 
 @pytest.mark.parametrize(
