@@ -61,15 +61,17 @@ def run(args: argparse.Namespace) -> int:
     config = load_config(root or Path.cwd(), args.config, _flags(args))
     platform = PLATFORMS[kind](args, config, root)
     change = platform.fetch(full=args.full)
-    if not change.review_input.diff.files:
+    if kind == "diff" and not change.review_input.diff.files:
         print("ai-review: nothing to review: the diff is empty", file=sys.stderr)
         return 0
     chosen = route(config, change.identity, args.arm)
     gateway = _gateway(chosen, config) if chosen else None
     with _progress_bar() as progress:
         result = review(change.review_input, config, gateway, change.source, progress=progress)
-    platform.publish(change, result, dry_run=args.dry_run)
-    _write_report(result, args)
+    try:
+        platform.publish(change, result, dry_run=args.dry_run)
+    finally:  # the review is reported even when posting it failed
+        _write_report(result, args)
     return exit_code(result, config)
 
 

@@ -1,0 +1,153 @@
+"""How fast is the engine around the model? Run: python -m benchmarks.bench_engine
+
+A fake OpenAI-compatible server answers every call after a fixed latency, so the model phase
+has a known ideal: latency x ceil(calls / concurrency). Figures are ratios against that ideal
+or against a baseline measured in the same run, since these machines are noisy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import resource
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+
+from reviewer.chunk import render_hunk
+from reviewer.config import Config
+from reviewer.context import NoContext
+from reviewer.diff import parse_diff
+from reviewer.engine import ReviewInput, review
+from reviewer.gateway import LiteLLMGateway, count_tokens
+from tests.fakes.model_server import FakeModelServer, Reply
+
+MODEL = "openai/gpt-4.1-mini"
+
+
+def synthetic_diff(files: int, hunks_per_file: int, added_per_hunk: int) -> str:
+    """A diff of Python-like files: each hunk adds lines between three context lines."""
+    out: list[str] = []
+    for f in range(files):
+        path = f"pkg/module_{f:03d}.py"
+        out += [f"diff --git a/{path} b/{path}", f"--- a/{path}", f"+++ b/{path}"]
+        old = new = 1
+        for h in range(hunks_per_file):
+            out.append(f"@@ -{old},6 +{new},{6 + added_per_hunk} @@ def handler_{h}(request):")
+            out += [f"     value_{h}_{i} = compute(request, {i})" for i in range(3)]
+            out += [
+                f"+    result_{h}_{i} = transform(value_{h}_{i % 3}, limit={i}) or default"
+                for i in range(added_per_hunk)
+            ]
+            out += [f"     log.debug('step {h} {i}', extra={{'n': {i}}})" for i in range(3)]
+            old += 40
+            new += 40 + added_per_hunk
+    return "\n".join(out) + "\n"
+
+
+class CpuMeter:
+    """CPU seconds spent in the fake server's handler threads, to subtract from the process."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self.lock = threading.Lock()
+
+    def add(self, seconds: float) -> None:
+        with self.lock:
+            self.seconds += seconds
+
+
+@dataclass(frozen=True)
+class Figures:
+    name: str
+    changed: int
+    calls: int
+    model_phase: float
+    ideal: float
+    wall: float
+    tool_cpu: float
+    prompt_tokens: int
+    hunk_tokens: int
+
+
+def measure(name: str, diff_text: str, latency: float, concurrency: int) -> Figures:
+    diff = parse_diff(diff_text)
+    meter = CpuMeter()
+    with FakeModelServer() as server:
+
+        def answer(body: dict[str, object]) -> Reply:
+            started = time.thread_time()
+            reply = Reply(content='```json\n{"findings": []}\n```', delay_s=latency)
+            meter.add(time.thread_time() - started)
+            return reply
+
+        server.respond_with(answer)
+        config = Config(model=MODEL, concurrency=concurrency, context_lines=0)
+        gateway = LiteLLMGateway([MODEL], api_base=server.base_url, api_key="sk-bench")
+        gateway.complete("warm up", "the HTTP client")  # first-call setup is not per-review
+        server.requests.clear()
+        cpu0, wall0 = time.process_time(), time.perf_counter()
+        result = review(ReviewInput(diff), config, gateway, NoContext())
+        wall = time.perf_counter() - wall0
+        cpu = time.process_time() - cpu0
+        prompts = [r.prompt_text for r in server.requests]
+    calls = result.summary.llm_calls
+    hunk_tokens = sum(count_tokens(MODEL, render_hunk(h)) for f in diff.files for h in f.hunks)
+    return Figures(
+        name=name,
+        changed=diff.changed,
+        calls=calls,
+        model_phase=result.summary.latency_llm_s,
+        ideal=latency * math.ceil(calls / concurrency),
+        wall=wall,
+        tool_cpu=max(cpu - meter.seconds, 0.0),
+        prompt_tokens=sum(count_tokens(MODEL, p) for p in prompts),
+        hunk_tokens=hunk_tokens,
+    )
+
+
+def help_startup(runs: int = 5) -> tuple[float, float]:
+    """Median wall time of `ai-review --help` and of a bare interpreter, for the ratio."""
+
+    def timed(args: list[str]) -> float:
+        samples = []
+        for _ in range(runs):
+            start = time.perf_counter()
+            subprocess.run(args, check=True, capture_output=True)
+            samples.append(time.perf_counter() - start)
+        return sorted(samples)[len(samples) // 2]
+
+    cli = [sys.executable, "-m", "reviewer.cli", "--help"]
+    return timed(cli), timed([sys.executable, "-c", "pass"])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--latency", type=float, default=0.5, help="seconds per model call")
+    parser.add_argument("--concurrency", type=int, default=8)
+    args = parser.parse_args()
+    cases = [
+        ("small", synthetic_diff(2, 2, 10)),
+        ("medium", synthetic_diff(12, 4, 10)),
+        ("large (5,000 changed lines)", synthetic_diff(50, 10, 10)),
+    ]
+    print(f"latency per call {args.latency:.2f} s, concurrency {args.concurrency}\n")
+    header = "case | changed | calls | model phase / ideal | wall - model | tool CPU | "
+    print(header + "prompt tok / changed line | prompt tok / hunk tok")
+    for name, text in cases:
+        f = measure(name, text, args.latency, args.concurrency)
+        print(
+            f"{f.name} | {f.changed} | {f.calls} | {f.model_phase:.2f}/{f.ideal:.2f} s = "
+            f"{f.model_phase / f.ideal:.2f}x | {f.wall - f.model_phase:.3f} s | {f.tool_cpu:.3f} s"
+            f" | {f.prompt_tokens / f.changed:.1f} | {f.prompt_tokens / f.hunk_tokens:.2f}x"
+        )
+    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    cli, bare = help_startup()
+    print(f"\npeak memory (whole process, litellm included): {peak_mib:.0f} MiB")
+    print(f"`ai-review --help`: {cli:.3f} s (bare interpreter {bare:.3f} s, {cli / bare:.1f}x)")
+
+
+if __name__ == "__main__":
+    main()
