@@ -17,7 +17,8 @@ FileStatus = Literal["added", "deleted", "modified", "renamed", "copied"]
 
 _KIND = {"+": "add", "-": "del", " ": "ctx"}
 _DEV_NULL = "/dev/null"
-_QUOTED_OCTAL = re.compile(rb"\\([0-7]{3})")
+_QUOTED_ESCAPE = re.compile(rb"\\([0-7]{3}|.)", re.DOTALL)
+_C_ESCAPES = {b"a": 7, b"b": 8, b"t": 9, b"n": 10, b"v": 11, b"f": 12, b"r": 13}
 _HUNK_HEADER = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@ ?(.*)$")
 
 
@@ -74,7 +75,7 @@ class Diff:
 
 
 def parse_diff(data: bytes | str) -> Diff:
-    """Parse `git diff`, `git format-patch` or GitHub `.diff` output; raise InputError if it is none."""
+    """Parse `git diff`, `git format-patch` or GitHub `.diff` output; InputError if it is none."""
     text = data.decode("utf-8", errors="replace") if isinstance(data, bytes) else data
     text = _normalize_newlines(text)
     if not text.strip():
@@ -100,7 +101,8 @@ def parse_file_patch(
     current: list[DiffLine] = []
     header: tuple[int, int, int, int, str] | None = None
     old = new = 0
-    for raw in _normalize_newlines(patch).split("\n"):
+    # A CR ends a line of a CRLF patch or of a CRLF file's content: never part of the text.
+    for raw in (line.removesuffix("\r") for line in patch.split("\n")):
         match = _HUNK_HEADER.match(raw)
         if match:
             if header is not None:
@@ -234,7 +236,14 @@ def _unquote(path: str) -> str:
     # git quotes paths with unusual bytes as "a/\303\244.txt"
     if len(path) >= 2 and path[0] == path[-1] == '"':
         raw = path[1:-1].encode("utf-8", errors="surrogateescape")
-        raw = _QUOTED_OCTAL.sub(lambda m: bytes([int(m.group(1), 8)]), raw)
-        raw = raw.replace(b'\\"', b'"').replace(b"\\\\", b"\\").replace(b"\\t", b"\t")
+        # One pass, so an escaped backslash is never read as the start of another escape.
+        raw = _QUOTED_ESCAPE.sub(_unescape, raw)
         return raw.decode("utf-8", errors="replace")
     return path
+
+
+def _unescape(match: re.Match[bytes]) -> bytes:
+    code = match.group(1)
+    if len(code) == 3:
+        return bytes([int(code, 8)])
+    return bytes([_C_ESCAPES.get(code, code[0])])
