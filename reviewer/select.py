@@ -77,6 +77,8 @@ def skip_reason(file: FileDiff, exclude: tuple[str, ...], include: tuple[str, ..
 
 
 def _no_content_reason(file: FileDiff) -> str:
+    if file.status == "added":
+        return "empty new file"
     if file.old_mode != file.new_mode and file.new_mode is not None:
         return "mode change only"
     if file.status in ("renamed", "copied"):
