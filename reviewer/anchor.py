@@ -79,18 +79,22 @@ def _best(hunks: list[Hunk], finding: RawFinding) -> _Candidate | None:
     return min(candidates, key=lambda c: (c.level, c.distance, c.hunk.lines[c.index].kind != "add"))
 
 
-def _quote_forms(quote: str) -> tuple[str, str] | None:
+def _quote_forms(quote: str) -> list[tuple[str, str]]:
+    """The quote's first line as written and without a rendered `NUMBER MARKER` prefix: code
+    such as `100 * rate,` looks like one, so both forms are tried."""
     first = next((part for part in quote.splitlines() if part.strip()), "")
-    first = _NUMBER_AND_MARKER.sub("", first, count=1) if _NUMBER_AND_MARKER.match(first) else first
-    if not first.strip():
-        return None
-    return first.strip(), " ".join(first.split())
+    bare = _NUMBER_AND_MARKER.sub("", first, count=1)
+    forms = dict.fromkeys(form for form in (first, bare) if form.strip())
+    return [(form.strip(), " ".join(form.split())) for form in forms]
 
 
-def _match_level(text: str, quotes: tuple[str, str] | None) -> int | None:
-    if quotes is None:
-        return None
-    exact, words = quotes
+def _match_level(text: str, quotes: list[tuple[str, str]]) -> int | None:
+    levels = [level for quote in quotes if (level := _level(text, quote)) is not None]
+    return min(levels, default=None)
+
+
+def _level(text: str, quote: tuple[str, str]) -> int | None:
+    exact, words = quote
     if text.strip() == exact:
         return 0
     collapsed = " ".join(text.split())

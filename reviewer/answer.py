@@ -8,6 +8,7 @@ cannot be understood is returned as a rejection with the reason.
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +17,9 @@ from reviewer.model import CATEGORIES, SEVERITIES, Category, Severity
 
 _FENCE = re.compile(r"```(?:json|JSON)?\s*\n(.*?)(?:\n```|\Z)", re.DOTALL)
 _TRAILING_COMMA = re.compile(r",(\s*[}\]])")
+_FINDINGS_KEY = re.compile(r'"findings"\s*:\s*\[')
+# the start of a list of objects (or of an empty one), not a `[1]` in the prose
+_BARE_LIST = re.compile(r"\[(?=\s*[{\]])")
 _DECODER = json.JSONDecoder()
 MAX_TITLE = 200
 MAX_BODY = 8000
@@ -57,33 +61,46 @@ def parse_answer(text: str) -> tuple[list[RawFinding], list[Rejected]]:
 
 
 def _finding_items(text: str) -> list[Any]:
-    for candidate in _candidates(text):
-        cleaned = _TRAILING_COMMA.sub(r"\1", candidate)
-        try:
-            value = json.loads(cleaned)
-        except json.JSONDecodeError:
-            items = _salvage_items(cleaned)
+    candidates = _candidates(text)
+    for candidate in candidates:
+        # as written first: the trailing-comma repair would also edit commas inside strings
+        for attempt in (candidate, _TRAILING_COMMA.sub(r"\1", candidate)):
+            items = _decoded_items(attempt)
             if items is not None:
                 return items
-            continue
-        if isinstance(value, dict) and isinstance(value.get("findings"), list):
-            return list(value["findings"])
-        if isinstance(value, list):
-            return value
+    for candidate in candidates:
+        items = _salvage_items(_TRAILING_COMMA.sub(r"\1", candidate))
+        if items is not None:
+            return items
     raise ValueError("the answer holds no findings list")
 
 
 def _candidates(text: str) -> list[str]:
+    """Fenced blocks, the text from the first `{`, and from a bare list when there is no object."""
     found = [match.group(1) for match in _FENCE.finditer(text)]
     start = text.find("{")
     if start >= 0:
         found.append(text[start:])
+    bare_list = None if _FINDINGS_KEY.search(text) else _BARE_LIST.search(text)
+    if bare_list:
+        found.append(text[bare_list.start() :])
     return found
 
 
+def _decoded_items(text: str) -> list[Any] | None:
+    """The findings of a complete JSON value at the start of `text`; prose may follow it."""
+    try:
+        value, _ = _DECODER.raw_decode(text, len(text) - len(text.lstrip()))
+    except json.JSONDecodeError:
+        return None
+    if isinstance(value, dict) and isinstance(value.get("findings"), list):
+        return list(value["findings"])
+    return value if isinstance(value, list) else None
+
+
 def _salvage_items(text: str) -> list[Any] | None:
-    """The complete objects of a `findings` array whose end was cut off or malformed."""
-    key = re.search(r'"findings"\s*:\s*\[', text)
+    """The complete objects of a findings array whose end was cut off or malformed."""
+    key = _FINDINGS_KEY.search(text) or _BARE_LIST.match(text, len(text) - len(text.lstrip()))
     if key is None:
         return None
     items: list[Any] = []
@@ -153,5 +170,7 @@ def _confidence(value: Any) -> float:
     try:
         number = float(value)
     except ValueError:
+        return 0.5
+    if math.isnan(number):
         return 0.5
     return min(max(number if number <= 1 else number / 100, 0.0), 1.0)

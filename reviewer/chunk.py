@@ -52,12 +52,13 @@ def build_chunks(files: Iterable[FileDiff], budget: int, count: TokenCounter) ->
     """Chunks in diff order; each holds at most `budget` tokens unless one line alone is larger."""
     packer = _Packer(budget)
     for file in files:
+        header = count(file_header(file))
         pieces = [
             (piece, count(render_hunk(piece)))
             for hunk in file.hunks
-            for piece in split_hunk(hunk, budget, count)
+            for piece in split_hunk(hunk, budget - header, count)  # the header travels along
         ]
-        packer.add_file(file, pieces, count(file_header(file)))
+        packer.add_file(file, pieces, header)
     return packer.finish()
 
 
@@ -67,13 +68,18 @@ def split_hunk(hunk: Hunk, budget: int, count: TokenCounter) -> Iterator[Hunk]:
         yield hunk
         return
     costs = [count(render_line(line)) + 1 for line in hunk.lines]
+    room = budget - count(render_hunk(replace(hunk, lines=())))
     start = 0
     while start < len(hunk.lines):
         end, used = start, 0
-        while end < len(hunk.lines) and (end == start or used + costs[end] <= budget - 30):
+        while end < len(hunk.lines) and (end == start or used + costs[end] <= room):
             used += costs[end]
             end += 1
-        yield _sub_hunk(hunk, hunk.lines[start:end])
+        piece = _sub_hunk(hunk, hunk.lines[start:end])
+        while end - start > 1 and count(render_hunk(piece)) > budget:  # per-line costs estimate
+            end -= 1
+            piece = _sub_hunk(hunk, hunk.lines[start:end])
+        yield piece
         if end >= len(hunk.lines):
             return
         start = max(end - OVERLAP_LINES, start + 1)
