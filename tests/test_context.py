@@ -1,0 +1,64 @@
+"""Repository context: enclosing scope, nearby lines, guidelines; no escape from the checkout."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from reviewer.context import LocalCheckout, hunk_context, read_guidelines
+from reviewer.diff import parse_file_patch
+
+SOURCE = """import os
+
+
+class Cart:
+    def __init__(self):
+        self.items = []
+
+    def total(self):
+        subtotal = sum(self.items)
+        tax = subtotal * 0.2
+        return subtotal + tax
+"""
+PATCH = (
+    "@@ -9,3 +9,3 @@\n"
+    "         subtotal = sum(self.items)\n"
+    "-        tax = subtotal * 0.2\n"
+    "+        tax = subtotal * 0.25\n"
+    "         return subtotal + tax\n"
+)
+
+
+def test_scope_and_surrounding_lines() -> None:
+    hunk = parse_file_patch(PATCH, "cart.py").hunks[0]
+    context = hunk_context(SOURCE.splitlines(), hunk, around=2)
+    assert context.scope == "8: def total(self):"
+    assert context.before == ((7, ""), (8, "    def total(self):"))
+    assert context.after == ()
+
+
+def test_without_a_file_the_section_header_stands_in() -> None:
+    hunk = parse_file_patch(
+        PATCH.replace("@@ -9,3 +9,3 @@", "@@ -9,3 +9,3 @@ class Cart:"), "c.py"
+    ).hunks[0]
+    assert hunk_context(None, hunk, around=5).scope == "class Cart:"
+
+
+def test_checkout_reads_files_and_never_escapes(tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    root.mkdir()
+    (root / "a.py").write_text("x = 1\n")
+    (root / "blob.bin").write_bytes(b"\0\1\2")
+    (tmp_path / "secret.txt").write_text("outside")
+    (root / "link.txt").symlink_to(tmp_path / "secret.txt")
+    checkout = LocalCheckout(root)
+    assert checkout.read("a.py") == "x = 1\n"
+    assert checkout.read("../secret.txt") is None
+    assert checkout.read("link.txt") is None
+    assert checkout.read("blob.bin") is None
+    assert checkout.read("missing.py") is None
+
+
+def test_guidelines_that_exist_are_read(tmp_path: Path) -> None:
+    (tmp_path / "REVIEW.md").write_text("Money is integer cents.\n")
+    found = read_guidelines(LocalCheckout(tmp_path), ("REVIEW.md", "docs/REVIEWING.md"))
+    assert [(g.path, g.text) for g in found] == [("REVIEW.md", "Money is integer cents.")]
