@@ -7,12 +7,11 @@ edge that needs them.
 from __future__ import annotations
 
 import os
+import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
-
-import tomllib
 
 from reviewer.errors import ConfigError
 from reviewer.model import SEVERITIES
@@ -205,6 +204,10 @@ def _validate(config: Config) -> None:
     for name in positive:
         if getattr(config, name) < (1 if name in {"concurrency", "chunk_tokens"} else 0):
             raise ConfigError(f"`{name}` must be a positive number")
+    if config.max_prompt_tokens is not None and config.max_prompt_tokens < 1:
+        raise ConfigError("`max_prompt_tokens` must be a positive number of tokens")
+    if config.max_cost_usd is not None and config.max_cost_usd <= 0:
+        raise ConfigError("`max_cost_usd` must be more than 0 (USD per review)")
     if config.chunk_tokens < 500:
         raise ConfigError("`chunk_tokens` must be at least 500")
     names = [arm.name for arm in config.arms]

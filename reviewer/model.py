@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -72,7 +73,11 @@ class Skipped:
 
 @dataclass(frozen=True)
 class CallRecord:
-    """One model request as telemetry and the summary see it: figures only, never text."""
+    """One model request as telemetry and the summary see it: figures only, never text.
+
+    A `cached` record carries the figures of the original call its answer came from: nothing
+    was sent or paid this time, so the summary's totals leave it out.
+    """
 
     chunk: int
     model: str
@@ -104,7 +109,8 @@ class Summary:
     files_reviewed: int = 0
     files_skipped: tuple[Skipped, ...] = ()
     arm: str | None = None
-    cache_hits: int | None = None
+    cache_hits: int | None = None  # None when the response cache is off
+    saved_usd: float | None = None  # what the cache hits cost when first answered
     errors: tuple[str, ...] = ()
     note: str = ""  # one line for the reader, e.g. how to enable the model pass
 
@@ -117,3 +123,60 @@ class ReviewResult:
     dropped: tuple[Dropped, ...]
     summary: Summary
     calls: tuple[CallRecord, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class CommentFate:
+    """What became of one inline comment an earlier review posted on the same change."""
+
+    resolved: bool = False  # its thread was resolved
+    outdated: bool = False  # a later commit changed the lines it was on
+    thumbs_up: bool = False  # it has a 👍 reaction
+    thumbs_down: bool = False  # it has a 👎 reaction
+    replied: bool = False  # someone answered in its thread
+
+    @property
+    def accepted(self) -> bool:
+        """Acted on: resolved, 👍, or its lines changed; a 👎 overrides all of these."""
+        return (self.resolved or self.outdated or self.thumbs_up) and not self.thumbs_down
+
+    @property
+    def signalled(self) -> bool:
+        """Anyone reacted to it at all; comments without a signal are left out of the rate."""
+        return any((self.resolved, self.outdated, self.thumbs_up, self.thumbs_down, self.replied))
+
+
+@dataclass(frozen=True)
+class Acceptance:
+    """What became of the earlier reviews' comments, counted per comment (not per reaction).
+
+    The platforms fill it on a rerun with `Acceptance.tally(fates)`; telemetry records it.
+    """
+
+    comments: int = 0
+    resolved: int = 0
+    outdated: int = 0
+    thumbs_up: int = 0
+    thumbs_down: int = 0
+    replied: int = 0
+    accepted: int = 0  # comments whose CommentFate.accepted holds
+    signalled: int = 0  # comments whose CommentFate.signalled holds
+
+    @classmethod
+    def tally(cls, fates: Iterable[CommentFate]) -> Acceptance:
+        fates = tuple(fates)
+        return cls(
+            comments=len(fates),
+            resolved=sum(f.resolved for f in fates),
+            outdated=sum(f.outdated for f in fates),
+            thumbs_up=sum(f.thumbs_up for f in fates),
+            thumbs_down=sum(f.thumbs_down for f in fates),
+            replied=sum(f.replied for f in fates),
+            accepted=sum(f.accepted for f in fates),
+            signalled=sum(f.signalled for f in fates),
+        )
+
+    @property
+    def acceptance_rate(self) -> float | None:
+        """Accepted comments among those with any signal; None when none has a signal."""
+        return self.accepted / self.signalled if self.signalled else None

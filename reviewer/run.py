@@ -10,14 +10,16 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from reviewer.cache import CacheScope, ResponseCache
 from reviewer.config import Config, load_config
 from reviewer.engine import Progress, review
 from reviewer.errors import InputError, UsageError
 from reviewer.gateway import LiteLLMGateway
 from reviewer.model import ReviewResult, severity_rank
-from reviewer.platforms.base import Platform
+from reviewer.platforms.base import Change, Platform, Published
 from reviewer.report import render
 from reviewer.routing import Route, resolve_headers, route
+from reviewer.telemetry import open_telemetry
 
 
 def _local(args: argparse.Namespace, config: Config, root: Path | None) -> Platform:
@@ -59,20 +61,37 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("say what to review: --diff PATH, --github or --gitlab (see --help)")
     root = repo_root(args.repo_root)
     config = load_config(root or Path.cwd(), args.config, _flags(args))
+    telemetry = open_telemetry(args.telemetry) if args.telemetry else None  # fail before paying
     platform = PLATFORMS[kind](args, config, root)
     change = platform.fetch(full=args.full)
     if kind == "diff" and not change.review_input.diff.files:
         print("ai-review: nothing to review: the diff is empty", file=sys.stderr)
         return 0
-    chosen = route(config, change.identity, args.arm)
-    gateway = _gateway(chosen, config) if chosen else None
-    with _progress_bar() as progress:
-        result = review(change.review_input, config, gateway, change.source, progress=progress)
+    result = _review(change, config, args)
+    published: Published | None = None
     try:
-        platform.publish(change, result, dry_run=args.dry_run)
-    finally:  # the review is reported even when posting it failed
+        published = platform.publish(change, result, dry_run=args.dry_run)
+    finally:  # the review is recorded and reported even when posting it failed
+        if telemetry is not None:
+            telemetry.record(change, result, published)
         _write_report(result, args)
     return exit_code(result, config)
+
+
+def _review(change: Change, config: Config, args: argparse.Namespace) -> ReviewResult:
+    chosen = route(config, change.identity, args.arm)
+    gateway = _gateway(chosen, config) if chosen else None
+    cache = _cache(chosen, config, args.no_cache) if chosen else None
+    with _progress_bar() as progress:
+        return review(
+            change.review_input,
+            config,
+            gateway,
+            change.source,
+            arm=chosen.arm if chosen else None,
+            cache=cache,
+            progress=progress,
+        )
 
 
 def repo_root(flag: str | None) -> Path | None:
@@ -107,6 +126,13 @@ def _gateway(chosen: Route, config: Config) -> LiteLLMGateway:
         temperature=config.temperature,
         extra_headers=resolve_headers(chosen.extra_headers),
     )
+
+
+def _cache(chosen: Route, config: Config, disabled: bool) -> ResponseCache | None:
+    if disabled or not config.cache_dir:
+        return None
+    scope = CacheScope(chosen.models, chosen.api_base, config.temperature)
+    return ResponseCache(Path(config.cache_dir), scope)
 
 
 @contextmanager

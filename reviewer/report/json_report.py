@@ -65,6 +65,8 @@ def summary_dict(summary: Summary) -> dict[str, Any]:
     }
     if summary.cache_hits is not None:
         data["cache_hits"] = summary.cache_hits
+    if summary.saved_usd is not None:  # what the cache hits cost when first paid for
+        data["saved_usd"] = round(summary.saved_usd, 8)
     if summary.errors:
         data["errors"] = list(summary.errors)
     if summary.note:

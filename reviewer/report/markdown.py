@@ -124,7 +124,9 @@ def _rows(summary: Summary, head_sha: str | None) -> list[tuple[str, str]]:
         ("Latency total / model", _latency(summary)),
     ]
     if summary.cache_hits is not None:
-        rows.append(("Cache hits", str(summary.cache_hits)))
+        known = summary.cache_hits and summary.saved_usd is not None
+        saved = f" ({format_cost(summary.saved_usd)} saved)" if known else ""
+        rows.append(("Cache hits", f"{summary.cache_hits}{saved}"))
     if head_sha:
         rows.append(("Reviewed head", inline_code(head_sha[:7])))
     return rows

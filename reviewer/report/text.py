@@ -157,5 +157,13 @@ def _summary_rows(summary: Summary) -> list[tuple[str, str]]:
         ("Latency total", format_seconds(summary.latency_total_s)),
         ("Latency model", format_seconds(summary.latency_llm_s)),
         ("Files reviewed", str(summary.files_reviewed)),
-        ("Cache hits", "-" if summary.cache_hits is None else str(summary.cache_hits)),
+        ("Cache hits", _cache_hits(summary)),
     ]
+
+
+def _cache_hits(summary: Summary) -> str:
+    if summary.cache_hits is None:
+        return "-"
+    if not summary.cache_hits or summary.saved_usd is None:
+        return str(summary.cache_hits)
+    return f"{summary.cache_hits} ({format_cost(summary.saved_usd)} saved)"
