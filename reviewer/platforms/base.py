@@ -7,7 +7,7 @@ from typing import Protocol
 
 from reviewer.context import ContextSource
 from reviewer.engine import ReviewInput
-from reviewer.model import Finding, ReviewResult
+from reviewer.model import Acceptance, Finding, ReviewResult
 
 
 @dataclass(frozen=True)
@@ -20,6 +20,10 @@ class Change:
     number: int | None = None
     head_sha: str | None = None
     identity: str = ""  # stable across reruns: "github:owner/name#7", or the diff's hash
+    # An incremental review covers only what changed since this earlier reviewed head (None:
+    # the whole change); equal to head_sha when nothing changed since.
+    since: str | None = None
+    notes: tuple[str, ...] = ()  # for the summary, e.g. why the whole change was reviewed
 
 
 @dataclass(frozen=True)
@@ -31,6 +35,8 @@ class Published:
     already_posted: int = 0
     summary_url: str | None = None
     notes: tuple[str, ...] = field(default=())
+    # On a change reviewed before: what became of the earlier comments (None when unknown).
+    acceptance: Acceptance | None = None
 
 
 class Platform(Protocol):

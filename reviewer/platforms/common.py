@@ -10,9 +10,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import replace
+from pathlib import Path
 
 from reviewer.diff import Diff, FileDiff, Hunk
-from reviewer.model import Finding
+from reviewer.model import Dropped, Finding, ReviewResult, Side
 from reviewer.sanitize import MAX_COMMENT_CHARS, sanitize_markdown, truncate
 
 SUMMARY_TAG = "<!-- ai-review:summary"
@@ -82,3 +83,102 @@ def _overlaps(span: tuple[int, int], spans: list[tuple[int, int]]) -> bool:
 
 def _with_hunks(file: FileDiff, hunks: tuple[Hunk, ...]) -> FileDiff:
     return replace(file, hunks=hunks)
+
+
+def placement_problem(finding: Finding, file: FileDiff | None) -> str | None:
+    """Why `finding` cannot be posted inline on `file`'s diff, or None when it can. A comment
+    sits on lines of one hunk: RIGHT on added or context lines (new-file numbers), LEFT on
+    removed or context lines (old-file numbers)."""
+    if file is None:
+        return "its file is not in the diff"
+    if finding.end_line < finding.line:
+        return "its line range ends before it starts"
+    for hunk in file.hunks:
+        numbers = _commentable(hunk, finding.side)
+        if finding.end_line in numbers:
+            return None if finding.line in numbers else "its lines span more than one hunk"
+    return "not on a line the diff shows"
+
+
+def _commentable(hunk: Hunk, side: Side) -> set[int]:
+    if side == "RIGHT":
+        return {line.new for line in hunk.lines if line.kind != "del" and line.new is not None}
+    return {line.old for line in hunk.lines if line.kind != "add" and line.old is not None}
+
+
+def with_not_posted(
+    result: ReviewResult, not_posted: Iterable[tuple[Finding, str]], note: str = ""
+) -> ReviewResult:
+    """The result as the summary comment shows it: findings that could not go inline are also
+    listed with the reason (to_markdown's "Not posted inline"), and `note` joins the note."""
+    dropped = tuple(
+        Dropped(f.path, f.line, f.title, reason, f.severity, f.body) for f, reason in not_posted
+    )
+    summary = result.summary
+    if note:
+        summary = replace(summary, note=" ".join(part for part in (summary.note, note) if part))
+    return replace(result, dropped=result.dropped + dropped, summary=summary)
+
+
+_RERUN_TAG = "<!-- ai-review:rerun -->"
+
+
+def restamp_summary(body: str, head_sha: str, note: str) -> str:
+    """An earlier summary carried over to a run that found nothing new to review: its marker
+    now names `head_sha`, and one note line (replacing an earlier one) says why. The earlier
+    findings and figures stay as they were."""
+    lines: list[str] = []
+    for line in body.splitlines():
+        if _RERUN_TAG in line and lines and not lines[-1]:
+            lines.pop()  # the blank line that was inserted with it
+        if not is_summary(line) and _RERUN_TAG not in line:
+            lines.append(line)
+    heading = next((i + 1 for i, line in enumerate(lines) if line.startswith("## ")), 0)
+    stamp = f"**{sanitize_markdown(note)}** {_RERUN_TAG}"
+    lines[heading:heading] = ["", stamp] if heading else [stamp, ""]
+    return "\n".join([summary_marker(head_sha), *lines]).strip("\n") + "\n"
+
+
+_SHA = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
+
+
+def checkout_head(root: Path) -> str | None:
+    """The commit checked out in `root`, read from .git without running git; None if unknown.
+    Repository context is read from a checkout only when this is the reviewed head commit."""
+    git = _git_dir(root)
+    if git is None:
+        return None
+    head = _read(git / "HEAD")
+    if head is not None and head.startswith("ref: "):
+        return _resolve_ref(git, head.removeprefix("ref: ").strip())
+    return head if head is not None and _SHA.fullmatch(head) else None
+
+
+def _git_dir(root: Path) -> Path | None:
+    dot_git = root / ".git"
+    if dot_git.is_dir():
+        return dot_git
+    pointer = _read(dot_git)  # a worktree or submodule: "gitdir: PATH"
+    if pointer is None or not pointer.startswith("gitdir: "):
+        return None
+    return (root / pointer.removeprefix("gitdir: ").strip()).resolve()
+
+
+def _resolve_ref(git: Path, ref: str) -> str | None:
+    common = _read(git / "commondir")
+    for where in (git, (git / common).resolve() if common else git):
+        sha = _read(where / ref)
+        if sha is not None and _SHA.fullmatch(sha):
+            return sha
+        for line in (_read(where / "packed-refs") or "").splitlines():
+            sha, _, name = line.partition(" ")
+            if name == ref and _SHA.fullmatch(sha):
+                return sha
+    return None
+
+
+def _read(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace").strip()
+    except OSError:
+        return None

@@ -1,0 +1,124 @@
+"""What goes into a GitHub review, and posting it so that one bad comment never loses it.
+
+Pure functions: which findings become inline comments (placed on the diff, not posted
+before), the comments' JSON, and the bounded retry that takes out comments GitHub refuses.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import TypeVar
+
+from reviewer.diff import Diff
+from reviewer.errors import PlatformError
+from reviewer.model import Finding
+from reviewer.platforms.common import comment_body, placement_problem
+from reviewer.sanitize import fenced
+
+MAX_COMMENTS_PER_REVIEW = 30  # more per request trips GitHub's abuse detection
+MAX_EXTRA_REVIEWS = 8  # requests spent finding the comments GitHub refuses, at most
+MAX_SUGGESTION_CHARS = 20_000
+
+Payload = dict[str, str | int]
+T = TypeVar("T")
+
+
+class ReviewRefused(PlatformError):
+    """GitHub refused a review with 422. `per_comment`: the refusal is about one of its
+    comments (not on the diff, ...), so a review with fewer comments may pass."""
+
+    def __init__(self, message: str, *, per_comment: bool) -> None:
+        super().__init__(message)
+        self.per_comment = per_comment
+
+
+@dataclass(frozen=True)
+class InlineComment:
+    finding: Finding
+    payload: Payload
+
+
+@dataclass(frozen=True)
+class ReviewPlan:
+    """Findings sorted into: post inline, cannot go inline (and why), already on the PR."""
+
+    comments: tuple[InlineComment, ...]
+    off_diff: tuple[tuple[Finding, str], ...]
+    already_posted: tuple[Finding, ...]
+
+
+def plan_review(findings: Iterable[Finding], diff: Diff, standing: set[str]) -> ReviewPlan:
+    files = {file.path: file for file in diff.files}
+    comments: list[InlineComment] = []
+    off_diff: list[tuple[Finding, str]] = []
+    already: list[Finding] = []
+    for finding in findings:
+        problem = placement_problem(finding, files.get(finding.path))
+        if finding.fingerprint in standing:
+            already.append(finding)
+        elif problem is not None:
+            off_diff.append((finding, f"cannot go inline: {problem}"))
+        else:
+            comments.append(InlineComment(finding, review_comment(finding)))
+    return ReviewPlan(tuple(comments), tuple(off_diff), tuple(already))
+
+
+def review_comment(finding: Finding) -> Payload:
+    """The comment's JSON: `line`/`side` on its last line, `start_line`/`start_side` for a
+    range (only when it starts before `line`: equal is refused), a suggestion on new code."""
+    payload: Payload = {
+        "path": finding.path,
+        "body": comment_body(finding, _suggestion(finding)),
+        "line": finding.end_line,
+        "side": finding.side,
+    }
+    if finding.line < finding.end_line:
+        payload.update(start_line=finding.line, start_side=finding.side)
+    return payload
+
+
+def _suggestion(finding: Finding) -> str | None:
+    """GitHub applies a suggestion to the commented new-file lines: never on removed lines."""
+    code = finding.suggestion
+    if finding.side != "RIGHT" or code is None or len(code) > MAX_SUGGESTION_CHARS:
+        return None
+    return fenced(code, "suggestion")
+
+
+def post_bounded(
+    items: Sequence[T],
+    post: Callable[[Sequence[T]], None],
+    *,
+    per_request: int = MAX_COMMENTS_PER_REVIEW,
+    extra_requests: int = MAX_EXTRA_REVIEWS,
+) -> tuple[list[T], list[tuple[T, str]]]:
+    """Post `items` in requests of at most `per_request`; return what was posted and what
+    was refused, with why. GitHub's 422 does not say which comment it refuses, so a refused
+    request is split in halves, each posted on its own, down to single comments, spending at
+    most `extra_requests` more requests; what is still refused then is returned."""
+    pending = deque(items[i : i + per_request] for i in range(0, len(items), per_request))
+    posted: list[T] = []
+    refused: list[tuple[T, str]] = []
+    budget = extra_requests
+    while pending:
+        batch = pending.popleft()
+        try:
+            post(batch)
+        except ReviewRefused as exc:
+            if len(batch) > 1 and exc.per_comment and budget >= 2:
+                budget -= 2
+                half = (len(batch) + 1) // 2
+                pending.extendleft([batch[half:], batch[:half]])
+            else:
+                refused += [(item, _refusal(exc, len(batch))) for item in batch]
+        else:
+            posted += batch
+    return posted, refused
+
+
+def _refusal(exc: ReviewRefused, batch: int) -> str:
+    if batch == 1:
+        return f"GitHub refused the comment ({exc})"
+    return f"GitHub refused the review holding it ({exc})"

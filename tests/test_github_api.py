@@ -1,0 +1,122 @@
+"""The PyGithub adapter against the fake GitHub server: our values out, our errors out."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+
+import pytest
+
+from reviewer.errors import PlatformError, UsageError
+from reviewer.platforms.github_api import ApiContents, GitHubAPI, ReadOnlyToken
+from reviewer.platforms.github_env import GitHubTarget
+from reviewer.platforms.github_post import ReviewRefused
+from tests.fakes.github_server import FakeGitHub, PullFile
+
+REPO = "octo/shop"
+HEAD = "a" * 40
+
+
+@pytest.fixture
+def gh() -> Iterator[FakeGitHub]:
+    with FakeGitHub() as fake:
+        fake.add_token("ghs_w")
+        fake.add_token("ghs_r", write=False)
+        fake.add_token("ghp_person", login="octocat")
+        patch = "@@ -1 +1,2 @@\n a\n+b\n"
+        fake.add_pull(
+            REPO, 7, head_sha=HEAD, base_sha="b" * 40, files=[PullFile("a.py", patch=patch)]
+        )
+        yield fake
+
+
+def connect(gh: FakeGitHub, token: str = "ghs_w", number: int = 7) -> GitHubAPI:
+    return GitHubAPI(GitHubTarget(gh.url, REPO, number, token))
+
+
+def test_contents_are_text_files_only(gh: FakeGitHub) -> None:
+    gh.set_contents(
+        REPO,
+        HEAD,
+        {"a.py": "a\nb\n", "img.png": b"\x89PNG\0\0", "pkg/mod.py": "x", "big": "x" * 2_000_001},
+    )
+    api = connect(gh)
+    try:
+        source = ApiContents(api, HEAD)
+        assert source.read("a.py") == "a\nb\n"
+        assert source.read("a.py") == "a\nb\n"
+        assert source.read("img.png") is None  # binary
+        assert source.read("pkg") is None  # a directory
+        assert source.read("missing.py") is None
+        assert source.read("big") is None  # GitHub sends no content past 1 MB
+    finally:
+        api.close()
+    reads = [r.path for r in gh.requests if "/contents/" in r.path]
+    assert reads.count(f"/repos/{REPO}/contents/a.py") == 1
+
+
+def test_login_of_a_person_and_of_an_app(gh: FakeGitHub) -> None:
+    person, app = connect(gh, "ghp_person"), connect(gh)
+    try:
+        assert person.login() == "octocat"
+        assert app.login() is None  # GitHub answers 403 to an installation token
+        assert app.login() is None
+    finally:
+        person.close()
+        app.close()
+    assert [r.status for r in gh.requests if r.path == "/user"] == [200, 403]
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "kind", "message"),
+    [
+        (403, {"message": "Resource not accessible by integration"}, PlatformError,
+         "needs contents: read and pull-requests: write"),
+        (429, {"message": "API rate limit exceeded."}, PlatformError, "rate limit stopped"),
+        (410, {"message": "Gone"}, PlatformError, "GitHub failed listing the pull request's files"),
+    ],
+)  # fmt: skip
+def test_read_errors_are_translated(
+    gh: FakeGitHub, status: int, body: dict[str, str], kind: type[Exception], message: str
+) -> None:
+    gh.fail_next(method="GET", path_regex=r"/files$", status=status, body=body)
+    api = connect(gh)
+    try:
+        with pytest.raises(kind, match=message) as failure:
+            api.files()
+    finally:
+        api.close()
+    assert not isinstance(failure.value, (UsageError, ReadOnlyToken))
+    assert "ghs_w" not in str(failure.value)
+
+
+def test_write_errors_are_translated(gh: FakeGitHub) -> None:
+    reader, writer = connect(gh, "ghs_r"), connect(gh)
+    comment: dict[str, str | int] = {"path": "a.py", "body": "x", "line": 2, "side": "RIGHT"}
+    try:
+        with pytest.raises(ReadOnlyToken, match="403 Resource not accessible by integration"):
+            reader.create_comment("summary")
+        with pytest.raises(ReviewRefused) as refused:
+            writer.create_review(HEAD, "b", [dict(comment, line=9)])
+        assert refused.value.per_comment
+        with pytest.raises(ReviewRefused) as whole:
+            writer.create_review("d" * 40, "b", [comment])
+        assert not whole.value.per_comment  # the commit, not a comment: splitting cannot help
+    finally:
+        reader.close()
+        writer.close()
+
+
+def test_unreachable_server(gh: FakeGitHub, monkeypatch: pytest.MonkeyPatch) -> None:
+    from reviewer.platforms import github_api
+
+    monkeypatch.setattr(github_api, "RETRIES", 0)  # connection errors back off for real
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    api = GitHubAPI(GitHubTarget(f"http://127.0.0.1:{port}", REPO, 7, "ghs_w"))
+    try:
+        with pytest.raises(PlatformError, match=r"cannot reach GitHub at http://127\.0\.0\.1"):
+            api.pull()
+    finally:
+        api.close()

@@ -1,0 +1,116 @@
+"""Where a GitHub review runs: the Actions variables and event JSON, or the flags."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from reviewer.cli import main
+from reviewer.errors import UsageError
+from reviewer.platforms.github_env import DEFAULT_API_URL, detect
+
+REPO = "octo/shop"
+
+
+def actions_env(tmp_path: Path, event: object, name: str = "pull_request") -> dict[str, str]:
+    path = tmp_path / "event.json"
+    path.write_text(json.dumps(event))
+    return {
+        "GITHUB_ACTIONS": "true",
+        "GITHUB_EVENT_NAME": name,
+        "GITHUB_EVENT_PATH": str(path),
+        "GITHUB_REPOSITORY": REPO,
+        "GITHUB_TOKEN": "ghs_secret",
+    }
+
+
+def test_pull_request_event(tmp_path: Path) -> None:
+    env = actions_env(tmp_path, {"number": 7, "pull_request": {"number": 7}})
+    env["GITHUB_STEP_SUMMARY"] = str(tmp_path / "summary.md")
+    target = detect(None, None, env)
+    assert (target.repo, target.number, target.api_url) == (REPO, 7, DEFAULT_API_URL)
+    assert target.in_actions and target.event_name == "pull_request"
+    assert target.step_summary == tmp_path / "summary.md" and target.output is None
+    assert target.identity == "github:octo/shop#7"
+    assert "ghs_secret" not in repr(target)
+
+
+def test_comment_on_a_pull_request_and_enterprise_api(tmp_path: Path) -> None:
+    event = {"issue": {"number": 12, "pull_request": {"url": "x"}}}
+    env = actions_env(tmp_path, event, name="issue_comment")
+    env["GITHUB_API_URL"] = "https://ghe.example/api/v3/"
+    target = detect(None, None, env)
+    assert target.number == 12 and target.api_url == "https://ghe.example/api/v3"
+
+
+def test_flags_win_over_the_environment(tmp_path: Path) -> None:
+    env = actions_env(tmp_path, {"pull_request": {"number": 7}})
+    target = detect("other/repo", 9, env)
+    assert (target.repo, target.number) == ("other/repo", 9)
+    laptop = detect(REPO, 3, {"GITHUB_TOKEN": "t"})
+    assert not laptop.in_actions and laptop.step_summary is None
+
+
+@pytest.mark.parametrize(
+    ("repo", "number", "env", "message"),
+    [
+        (None, 1, {"GITHUB_TOKEN": "t"}, "pass --repo OWNER/NAME --pr N"),
+        ("nonsense", 1, {"GITHUB_TOKEN": "t"}, "not of the form OWNER/NAME"),
+        (REPO, None, {"GITHUB_TOKEN": "t"}, "pass --repo OWNER/NAME --pr N"),
+        (REPO, 1, {}, "GITHUB_TOKEN is not set"),
+        (REPO, 1, {"GITHUB_TOKEN": "t", "GITHUB_API_URL": "ftp://x"}, "not an http(s) URL"),
+        (REPO, 1, {"GITHUB_TOKEN": "t", "GITHUB_EVENT_PATH": "/nope.json"}, "cannot be read"),
+    ],
+)
+def test_what_is_missing_is_named(
+    repo: str | None, number: int | None, env: dict[str, str], message: str
+) -> None:
+    with pytest.raises(UsageError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        detect(repo, number, env)
+
+
+def test_push_event_has_no_pull_request(tmp_path: Path) -> None:
+    env = actions_env(tmp_path, {"ref": "refs/heads/main"}, name="push")
+    with pytest.raises(UsageError, match="'push' event, which has no pull request"):
+        detect(None, None, env)
+
+
+def test_event_file_that_is_not_json(tmp_path: Path) -> None:
+    env = actions_env(tmp_path, {})
+    Path(env["GITHUB_EVENT_PATH"]).write_text("{not json")
+    with pytest.raises(UsageError, match="does not hold JSON"):
+        detect(None, None, env)
+
+
+def test_cli_usage_errors_exit_2_with_one_line(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    for name, value in actions_env(tmp_path, {"pull_request": {"number": 7}}).items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("GITHUB_TOKEN")
+    assert main(["--github"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "GITHUB_TOKEN is not set" in err
+    monkeypatch.setenv("GITHUB_TOKEN", "ghs_secret")
+    monkeypatch.setenv("GITHUB_EVENT_NAME", "push")
+    Path(tmp_path / "event.json").write_text("{}")
+    assert main(["--github"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "no pull request" in err and "ghs_secret" not in err
+
+
+def test_action_passes_inputs_as_environment_only() -> None:
+    yaml = pytest.importorskip("yaml")
+    root = Path(__file__).resolve().parent.parent
+    action = yaml.safe_load((root / "action.yml").read_text())
+    steps = action["runs"]["steps"]
+    scripts = [step["run"] for step in steps if "run" in step]
+    assert scripts and all("${{" not in script for script in scripts)  # no template injection
+    env_values = " ".join(str(v) for step in steps for v in (step.get("env") or {}).values())
+    assert all(f"inputs.{name}" in env_values for name in action["inputs"])
+    assert "--require-hashes" in scripts[0] and "ci/requirements.lock" in scripts[0]
+    assert (root / "ci" / "requirements.lock").is_file()
+    assert set(action["outputs"]) == {"findings", "cost-usd"}
+    assert action["inputs"]["github-token"]["default"] == "${{ github.token }}"
