@@ -35,7 +35,7 @@ import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any, ClassVar, Literal
@@ -60,7 +60,7 @@ BLANK_ERROR = '400 Bad request - Note {:note=>["can\'t be blank"]}'
 
 _HUNK_RE = re.compile(r"^@@ -(\d+)(?:,\d+)? \+(\d+)(?:,\d+)? @@")
 _FORM_KEY_RE = re.compile(r"^([^\[\]]+)((?:\[[^\[\]]*\])*)$")
-_EPOCH = datetime(2024, 1, 1, tzinfo=timezone.utc)
+_EPOCH = datetime(2024, 1, 1, tzinfo=UTC)
 _PROJECT = r"/api/v4/projects/(?P<project>[^/]+)"
 _MR = _PROJECT + r"/merge_requests/(?P<iid>\d+)"
 _DISCUSSION = _MR + r"/discussions/(?P<discussion>[0-9a-f]{40})"

@@ -1,0 +1,230 @@
+"""The GitLab REST API through python-gitlab: the only module that imports it.
+
+Every call goes through `_translated`, which turns python-gitlab's and requests' exceptions
+into ours once, with the status and GitLab's message only: never a token, never a traceback.
+Rate limits (429, honouring Retry-After) and transient errors (5xx, timeouts) are retried by
+python-gitlab itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, cast
+
+import gitlab
+import requests
+from gitlab.exceptions import (
+    GitlabAuthenticationError,
+    GitlabError,
+    GitlabGetError,
+    GitlabHttpError,
+)
+
+from reviewer import __version__
+from reviewer.context import MAX_FILE_BYTES
+from reviewer.errors import PlatformError, ReviewError, UsageError
+from reviewer.platforms.gitlab_env import GitLabTarget
+from reviewer.platforms.gitlab_position import DiffRefs
+
+MAX_RETRIES = 6  # python-gitlab waits 0.1 s * 2**n between transient retries: ~6 s in all
+TIMEOUT_S = 60.0
+PER_PAGE = 100
+_RETRY: dict[str, Any] = {"max_retries": MAX_RETRIES}
+
+
+class PositionRefused(PlatformError):
+    """GitLab answered 400 to a diff discussion: it does not accept the position."""
+
+
+@dataclass(frozen=True)
+class MergeRequest:
+    project_path: str
+    title: str
+    description: str
+    refs: DiffRefs  # the diff version reviewed: its head_sha is the reviewed commit
+    web_url: str
+
+
+@dataclass(frozen=True)
+class Note:
+    id: int
+    body: str
+    author: str
+    system: bool
+
+
+@contextmanager
+def connect(target: GitLabTarget) -> Iterator[GitLabAPI]:
+    """One HTTP session for a series of calls, closed on the way out."""
+    client = gitlab.Gitlab(
+        target.server_url,
+        private_token=target.token,
+        timeout=TIMEOUT_S,
+        retry_transient_errors=True,
+        user_agent=f"ai-review/{__version__}",
+    )
+    with client:
+        yield GitLabAPI(client, target)
+
+
+class GitLabAPI:
+    """The calls a review makes on one merge request, returning our own values."""
+
+    def __init__(self, client: gitlab.Gitlab, target: GitLabTarget) -> None:
+        self._client = client
+        self._target = target
+        project = client.projects.get(target.project, lazy=True)
+        self._project = project
+        self._mr = project.mergerequests.get(target.mr_iid, lazy=True)
+        self._mr_path = f"/projects/{project.encoded_id}/merge_requests/{target.mr_iid}"
+
+    def merge_request(self) -> MergeRequest:
+        with self._translated("reading the merge request", missing=UsageError):
+            project = self._client.projects.get(self._target.project, **_RETRY)
+            mr = project.mergerequests.get(self._target.mr_iid, **_RETRY)
+        refs = mr.attributes.get("diff_refs") or {}
+        if not (refs.get("base_sha") and refs.get("head_sha")):
+            raise PlatformError(
+                f"merge request !{self._target.mr_iid} has no diff yet (GitLab is still "
+                "preparing it): run the job again in a minute"
+            )
+        return MergeRequest(
+            project_path=str(project.path_with_namespace),
+            title=str(mr.title or ""),
+            description=str(mr.description or ""),
+            refs=DiffRefs(
+                refs["base_sha"], refs.get("start_sha") or refs["base_sha"], refs["head_sha"]
+            ),
+            web_url=str(mr.web_url),
+        )
+
+    def diffs(self) -> tuple[list[dict[str, Any]], bool]:
+        """The merge request's file diffs, and whether GitLab left some out (overflow).
+        /diffs is paginated (GitLab 15.7+); older servers answer 404 and have /changes."""
+        with self._translated("reading the merge request diffs"):
+            try:
+                pages = self._client.http_list(
+                    f"{self._mr_path}/diffs", iterator=True, per_page=PER_PAGE, **_RETRY
+                )
+                return list(pages), False
+            except GitlabHttpError as exc:
+                if exc.response_code != 404:
+                    raise
+            changes = cast(dict[str, Any], self._mr.changes(**_RETRY))
+        return list(changes.get("changes") or []), bool(changes.get("overflow"))
+
+    def compare(self, old: str, new: str) -> list[dict[str, Any]] | None:
+        """The file diffs between two commits; None when GitLab cannot give them whole
+        (a commit gone after a force push, a timeout): the caller then reviews everything."""
+        with self._translated("comparing commits"):
+            try:
+                found = self._project.repository_compare(old, new, **_RETRY)
+            except GitlabGetError:
+                return None
+        result = cast(dict[str, Any], found)
+        return None if result.get("compare_timeout") else list(result.get("diffs") or [])
+
+    def username(self) -> str:
+        """Who the token acts as: only that user's notes are the tool's own."""
+        with self._translated("reading the token's user"):
+            user = cast(dict[str, Any], self._client.http_get("/user", **_RETRY))
+        return str(user["username"])
+
+    def notes(self) -> list[Note]:
+        """Every note of every discussion, oldest first (summary notes included)."""
+        with self._translated("reading the merge request discussions"):
+            found = self._mr.discussions.list(iterator=True, per_page=PER_PAGE, **_RETRY)
+            return [_note(note) for item in found for note in item.attributes["notes"]]
+
+    def raw_file(self, path: str, ref: str) -> bytes | None:
+        """A file of the repository at `ref`; None when it does not exist there."""
+        with self._translated(f"reading {path}"):
+            try:
+                data = self._project.files.raw(file_path=path, ref=ref, **_RETRY)
+                return bytes(data)
+            except GitlabGetError as exc:
+                if exc.response_code == 404:
+                    return None
+                raise
+
+    def create_discussion(self, body: str, position: dict[str, Any]) -> None:
+        with self._translated("posting a diff discussion", refused=PositionRefused):
+            self._mr.discussions.create({"body": body, "position": position}, **_RETRY)
+
+    def create_note(self, body: str) -> int:
+        with self._translated("posting the summary note"):
+            note = self._mr.notes.create({"body": body}, **_RETRY)
+        return int(note.id)
+
+    def update_note(self, note_id: int, body: str) -> None:
+        with self._translated("editing the summary note"):
+            self._mr.notes.update(note_id, {"body": body}, **_RETRY)
+
+    @contextmanager
+    def _translated(
+        self,
+        action: str,
+        *,
+        refused: type[ReviewError] = PlatformError,
+        missing: type[ReviewError] = PlatformError,
+    ) -> Iterator[None]:
+        """Library errors become ours: 400 `refused`, 404 `missing`, 401/403 the token's fault."""
+        try:
+            yield
+        except GitlabAuthenticationError as exc:
+            raise UsageError(
+                f"GitLab rejected the token ({_status(exc)}) while {action}: "
+                f"check {self._target.token_variable}"
+            ) from exc
+        except GitlabError as exc:
+            raise self._error(exc, action, {400: refused, 404: missing}) from exc
+        except requests.RequestException as exc:
+            raise PlatformError(
+                f"cannot reach GitLab at {self._target.server_url} while {action}: "
+                f"{type(exc).__name__}"
+            ) from exc
+
+    def _error(
+        self, exc: GitlabError, action: str, kinds: dict[int, type[ReviewError]]
+    ) -> ReviewError:
+        where = f"{self._target.project}!{self._target.mr_iid}"
+        if exc.response_code == 403:
+            return UsageError(
+                f"GitLab refused {action} on {where} ({_status(exc)}): the token in "
+                f"{self._target.token_variable} needs the api scope and the Reporter role or more"
+            )
+        if exc.response_code == 404 and kinds[404] is UsageError:
+            return UsageError(
+                f"GitLab does not find {where} ({_status(exc)}): check the project, the merge "
+                f"request IID and that the token in {self._target.token_variable} can see them"
+            )
+        if exc.response_code == 400:
+            return kinds[400](f"GitLab refused {action} ({_status(exc)})")
+        return PlatformError(f"GitLab failed {action} on {where} ({_status(exc)})")
+
+
+def _status(exc: GitlabError) -> str:
+    message = exc.error_message
+    text = message.decode("utf-8", "replace") if isinstance(message, bytes) else str(message)
+    text = " ".join(text.split())[:300]
+    code = str(exc.response_code or "")
+    return text if text.startswith(code) else f"{code} {text}".strip()
+
+
+def _note(raw: dict[str, Any]) -> Note:
+    author = raw.get("author") or {}
+    return Note(
+        id=int(raw["id"]),
+        body=str(raw.get("body") or ""),
+        author=str(author.get("username") or ""),
+        system=bool(raw.get("system")),
+    )
+
+
+def file_text(data: bytes | None) -> str | None:
+    """A file's text for context; None for a binary or very large file."""
+    if data is None or len(data) > MAX_FILE_BYTES or b"\0" in data[:8192]:
+        return None
+    return data.decode("utf-8", errors="replace")
