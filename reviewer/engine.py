@@ -122,7 +122,7 @@ def _jobs(
     system = render_system(inputs)  # identical for every chunk: providers cache it
     jobs = []
     for chunk in chunks:
-        user = render_review(chunk, len(chunks), inputs, lines)
+        user = render_review(chunk, inputs, lines)
         jobs.append(ChunkJob(chunk, system, user, cache.get(system, user) if cache else None))
     return jobs
 

@@ -71,14 +71,14 @@ class FileView:
     hunks: tuple[HunkView, ...]
 
 
-def render_review(chunk: Chunk, parts: int, inputs: PromptInputs, file_lines: FileLines) -> str:
+def render_review(chunk: Chunk, inputs: PromptInputs, file_lines: FileLines) -> str:
+    """One chunk's request. It depends on the chunk alone (not on its position among the
+    chunks), so an unchanged chunk gives the same prompt, and a cache hit, after a push."""
     files = [_file_view(file, inputs.context_lines, file_lines) for file in chunk.files]
     body = "\n".join(f.header + "".join(h.text for h in f.hunks) for f in files)
     template = _template(inputs.prompts_dir, "review.j2")
     return template.render(
         files=files,
-        part=chunk.index + 1,
-        parts=parts,
         title=inputs.title,
         description=inputs.description,
         nonce=_nonce(body + inputs.title + inputs.description),

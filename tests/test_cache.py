@@ -94,6 +94,19 @@ def test_only_the_changed_chunk_is_sent_again(
     assert (report["summary"]["cache_hits"], report["summary"]["llm_calls"]) == (2, 1)
 
 
+def test_a_push_that_adds_a_file_keeps_the_other_chunks_cached(
+    capsys: pytest.CaptureFixture[str], model_server: FakeModelServer, tmp_path: Path
+) -> None:
+    cache = str(tmp_path / "cache")
+    review(capsys, model_server, write_diff(tmp_path), "--cache-dir", cache)
+    model_server.requests.clear()
+    grown = write_diff(tmp_path, seed="", paths=(*PATHS, "src/zz_new.py"))
+    _, report, _ = review(capsys, model_server, grown, "--cache-dir", cache)
+    [request] = model_server.requests  # only the new file's chunk is sent
+    assert "### src/zz_new.py" in request.prompt_text
+    assert (report["summary"]["cache_hits"], report["summary"]["llm_calls"]) == (3, 1)
+
+
 def test_no_cache_and_no_cache_dir_mean_no_cache(
     capsys: pytest.CaptureFixture[str], model_server: FakeModelServer, tmp_path: Path
 ) -> None:
