@@ -12,14 +12,16 @@ import math
 import resource
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 from reviewer.chunk import render_hunk
 from reviewer.config import Config
-from reviewer.context import NoContext
-from reviewer.diff import parse_diff
+from reviewer.context import LocalCheckout
+from reviewer.diff import Diff, parse_diff
 from reviewer.engine import ReviewInput, review
 from reviewer.gateway import LiteLLMGateway, count_tokens
 from tests.fakes.model_server import FakeModelServer, Reply
@@ -45,6 +47,20 @@ def synthetic_diff(files: int, hunks_per_file: int, added_per_hunk: int) -> str:
             old += 40
             new += 40 + added_per_hunk
     return "\n".join(out) + "\n"
+
+
+def synthetic_checkout(root: Path, diff: Diff) -> None:
+    """New-file contents matching the diff, so the default context has lines to show."""
+    for file in diff.files:
+        size = max(h.new_start + h.new_len for h in file.hunks) + 40
+        lines = [f"    filler_{n} = configure({n})" for n in range(1, size + 1)]
+        for hunk in file.hunks:
+            for line in hunk.lines:
+                if line.new is not None:
+                    lines[line.new - 1] = line.text
+        target = root / file.path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text("\n".join(lines) + "\n")
 
 
 class CpuMeter:
@@ -84,14 +100,18 @@ def measure(name: str, diff_text: str, latency: float, concurrency: int) -> Figu
             return reply
 
         server.respond_with(answer)
-        config = Config(model=MODEL, concurrency=concurrency, context_lines=0)
+        config = Config(model=MODEL, concurrency=concurrency)  # default context
         gateway = LiteLLMGateway([MODEL], api_base=server.base_url, api_key="sk-bench")
-        gateway.complete("warm up", "the HTTP client")  # first-call setup is not per-review
+        # One-time set-up (HTTP client, tokenizer) is per process, not per review.
+        gateway.complete("warm up", "the HTTP client")
+        gateway.count_tokens("warm up the tokenizer")
         server.requests.clear()
-        cpu0, wall0 = time.process_time(), time.perf_counter()
-        result = review(ReviewInput(diff), config, gateway, NoContext())
-        wall = time.perf_counter() - wall0
-        cpu = time.process_time() - cpu0
+        with tempfile.TemporaryDirectory() as root:
+            synthetic_checkout(Path(root), diff)
+            cpu0, wall0 = time.process_time(), time.perf_counter()
+            result = review(ReviewInput(diff), config, gateway, LocalCheckout(Path(root)))
+            wall = time.perf_counter() - wall0
+            cpu = time.process_time() - cpu0
         prompts = [r.prompt_text for r in server.requests]
     calls = result.summary.llm_calls
     hunk_tokens = sum(count_tokens(MODEL, render_hunk(h)) for f in diff.files for h in f.hunks)
