@@ -19,7 +19,7 @@ from reviewer.model import ReviewResult, severity_rank
 from reviewer.platforms.base import Change, Platform, Published
 from reviewer.report import render
 from reviewer.routing import Route, resolve_headers, route
-from reviewer.telemetry import open_telemetry
+from reviewer.telemetry import TelemetryFile, open_telemetry
 
 
 def _local(args: argparse.Namespace, config: Config, root: Path | None) -> Platform:
@@ -63,11 +63,25 @@ def run(args: argparse.Namespace) -> int:
     config = load_config(root or Path.cwd(), args.config, _flags(args))
     telemetry = open_telemetry(args.telemetry) if args.telemetry else None  # fail before paying
     platform = PLATFORMS[kind](args, config, root)
-    change = platform.fetch(full=args.full)
-    if kind == "diff" and not change.review_input.diff.files:
-        print("ai-review: nothing to review: the diff is empty", file=sys.stderr)
-        return 0
-    result = _review(change, config, args)
+    try:
+        change = platform.fetch(full=args.full)
+        if kind == "diff" and not change.review_input.diff.files:
+            print("ai-review: nothing to review: the diff is empty", file=sys.stderr)
+            return 0
+        result = _review(change, config, args)
+        _publish(platform, change, result, args, telemetry)
+    finally:  # its HTTP session, whatever happened
+        platform.close()
+    return exit_code(result, config)
+
+
+def _publish(
+    platform: Platform,
+    change: Change,
+    result: ReviewResult,
+    args: argparse.Namespace,
+    telemetry: TelemetryFile | None,
+) -> None:
     published: Published | None = None
     try:
         published = platform.publish(change, result, dry_run=args.dry_run)
@@ -75,7 +89,6 @@ def run(args: argparse.Namespace) -> int:
         if telemetry is not None:
             telemetry.record(change, result, published)
         _write_report(result, args)
-    return exit_code(result, config)
 
 
 def _review(change: Change, config: Config, args: argparse.Namespace) -> ReviewResult:

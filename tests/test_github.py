@@ -15,7 +15,7 @@ import pytest
 
 from reviewer.cli import main
 from reviewer.platforms.common import summary_marker
-from tests.fakes.github_server import FakeGitHub, PullFile, RecordedRequest
+from tests.fakes.github_server import BOT_LOGIN, FakeGitHub, PullFile, RecordedRequest
 from tests.fakes.model_server import FakeModelServer, findings_reply
 
 REPO = "octo/shop"
@@ -83,6 +83,7 @@ SIGNATURE = finding(
 )
 REMOVED = finding("return sum(items)", "Plain integers can no longer be summed")
 REFUND = finding("order.paid = 0", "Refund forgets the payment provider", severity="high")
+NAME = finding("return 'shop cart'", "The cart's name is hard-coded", severity="low")
 
 
 @dataclass(frozen=True)
@@ -589,3 +590,102 @@ def test_outside_actions_with_repo_and_pr(
     assert code == 0, err
     assert summary_body(gh).startswith(summary_marker(HEAD))
     assert [r.authorized for r in gh.requests] == [True] * len(gh.requests)
+
+
+# --------------------------------------------------------------------------- acceptance
+
+
+def review_with_telemetry(capsys: pytest.CaptureFixture[str], config: Path, telemetry: Path) -> int:
+    code = main(
+        ["--github", "--format", "json", "--config", str(config), "--telemetry", str(telemetry)]
+    )
+    capsys.readouterr()
+    return code
+
+
+def comment_id(gh: FakeGitHub, title: str) -> int:
+    [found] = [c["id"] for c in gh.review_comments(REPO, NUMBER) if title in c["body"]]
+    return int(found)
+
+
+def test_a_rerun_records_what_became_of_the_earlier_comments(
+    capsys: pytest.CaptureFixture[str],
+    gh: FakeGitHub,
+    model_server: FakeModelServer,
+    job: Job,
+    tmp_path: Path,
+) -> None:
+    config = tmp_path / "arms.toml"
+    arm = f'name = "frontier"\nmodel = "{MODEL}"\napi_base = "{model_server.base_url}"\n'
+    config.write_text("[[arms]]\n" + arm)
+    telemetry = tmp_path / "telemetry.jsonl"
+    open_pull(gh)
+    model_server.queue(findings_reply(TAX, REMOVED, NAME))
+    assert review_with_telemetry(capsys, config, telemetry) == 0
+    tax, removed, name = (comment_id(gh, f["title"]) for f in (TAX, REMOVED, NAME))
+    v3 = HEADER + TOTAL_V1 + helpers(0, 4) + NAME_OLD + helpers(4, 9)  # the name change undone
+    gh.push(
+        REPO, NUMBER, head_sha=NEW_HEAD, files=[PullFile(PATH, patch=make_patch(BASE_TEXT, v3))]
+    )
+    gh.add_compare(REPO, HEAD, NEW_HEAD, files=[PullFile(PATH, patch=make_patch(V1, v3))])
+    gh.add_reaction(REPO, tax, "+1")
+    gh.add_reply(REPO, NUMBER, tax, "Good catch, fixing it.")
+    gh.add_reaction(REPO, removed, "-1")
+    gh.add_reaction(REPO, removed, "laugh")
+    gh.add_reply(REPO, NUMBER, removed, "Noted.", login=BOT_LOGIN)  # the tool's own: no signal
+    gh.add_reaction(REPO, name, "eyes")
+    gh.clear_requests()
+
+    assert review_with_telemetry(capsys, config, telemetry) == 0
+    lines = [json.loads(line) for line in telemetry.read_text().splitlines()]
+    first, second = (line for line in lines if line["type"] == "review")
+    assert first["acceptance"] is None  # a first review has no earlier comments
+    assert second["arm"] == "frontier"
+    assert second["acceptance"] == {
+        "comments": 3,
+        "resolved": 0,  # needs GitHub's GraphQL API
+        "outdated": 1,  # NAME: its lines are no longer in the diff
+        "thumbs_up": 1,
+        "thumbs_down": 1,
+        "replied": 1,
+        "accepted": 2,  # TAX (👍) and NAME (outdated); REMOVED has a 👎
+        "signalled": 3,
+        "rate": 0.6667,
+    }
+    paths = [r.path for r in gh.requests if r.method == "GET"]
+    assert paths.count(f"{PULL_PATH}/comments") == 1  # listed once, for fingerprints and fates
+    assert not [path for path in paths if "/pulls/comments/" in path]  # reactions: in the list
+
+    assert main(["stats", str(telemetry), "--format", "json"]) == 0
+    groups = json.loads(capsys.readouterr().out)["groups"]
+    assert groups["frontier"]["reviews"] == 2
+    assert groups["frontier"]["acceptance_rate"] == 0.6667
+
+
+def test_the_session_is_closed_once_whatever_happens(
+    capsys: pytest.CaptureFixture[str],
+    gh: FakeGitHub,
+    model_server: FakeModelServer,
+    job: Job,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from reviewer.platforms import github_api
+
+    closed: list[github_api.GitHubAPI] = []
+    close = github_api.GitHubAPI.close
+
+    def counted(api: github_api.GitHubAPI) -> None:
+        closed.append(api)
+        close(api)
+
+    monkeypatch.setattr(github_api.GitHubAPI, "close", counted)
+    monkeypatch.setattr(github_api, "RETRIES", 0)
+    open_pull(gh)
+    assert review(capsys, model_server, "--pr", "99")[0] == 2  # fetch fails
+    assert len(closed) == 1
+    model_server.queue(findings_reply(TAX), findings_reply(TAX))
+    gh.fail_next(method="POST", path_regex=r"/issues/\d+/comments$", status=500)
+    assert review(capsys, model_server)[0] == 3  # the summary cannot be posted
+    assert len(closed) == 2
+    assert review(capsys, model_server)[0] == 0
+    assert len(closed) == 3 and len(set(map(id, closed))) == 3

@@ -120,3 +120,45 @@ def test_unreachable_server(gh: FakeGitHub, monkeypatch: pytest.MonkeyPatch) -> 
             api.pull()
     finally:
         api.close()
+
+
+def test_review_comments_are_read_as_listed(gh: FakeGitHub) -> None:
+    api = connect(gh)
+    comment: dict[str, str | int] = {"path": "a.py", "body": "x", "line": 2, "side": "RIGHT"}
+    try:
+        api.create_review(HEAD, "b", [comment, dict(comment, line=1, body="y")])
+        first, second = (c["id"] for c in gh.review_comments(REPO, 7))
+        gh.add_reaction(REPO, first, "+1")
+        gh.add_reaction(REPO, first, "-1", login="hubot")
+        gh.add_reply(REPO, 7, first, "why?")
+        gh.push(REPO, 7, head_sha="c" * 40, files=[PullFile("a.py", patch="@@ -1 +1 @@\n-a\n+b\n")])
+        listed = api.review_comments()
+        assert [(c.id, c.reply_to, c.outdated, c.reactions) for c in listed] == [
+            (first, None, True, frozenset({"+1", "-1"})),
+            (second, None, False, frozenset()),
+            (listed[2].id, first, True, frozenset()),
+        ]
+        # An older server: no reaction counts, and GitHub leaves out `in_reply_to_id` on
+        # comments that are not replies. Neither may cost a request per comment.
+        bare = [
+            {k: v for k, v in c.items() if k != "reactions" and (k, v) != ("in_reply_to_id", None)}
+            for c in gh.review_comments(REPO, 7)
+        ]
+        gh.fail_next(method="GET", path_regex=r"/pulls/7/comments$", status=200, body=bare)
+        gh.clear_requests()
+        listed = api.review_comments()
+        assert [(c.reply_to, c.reactions) for c in listed] == [
+            (None, None),
+            (None, None),
+            (first, None),
+        ]
+        assert api.reactions(first) == frozenset({"+1", "-1"})
+        assert api.reactions(second) == frozenset()
+        assert [r.path for r in gh.requests] == [
+            f"/repos/{REPO}/pulls/7/comments",
+            f"/repos/{REPO}/pulls/comments/{first}/reactions",
+            f"/repos/{REPO}/pulls/comments/{second}/reactions",
+        ]
+    finally:
+        api.close()
+        api.close()  # closing twice is fine

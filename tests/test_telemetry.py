@@ -172,6 +172,9 @@ class PostingDiff:
             raise PlatformError("GitHub refused the review (HTTP 422)")
         return Published(posted=result.findings[:1], acceptance=self.acceptance)
 
+    def close(self) -> None:
+        self.inner.close()
+
 
 def use_platform(
     monkeypatch: pytest.MonkeyPatch, acceptance: Acceptance | None = None, fail: bool = False

@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from reviewer.config import Config
@@ -31,6 +31,7 @@ from reviewer.platforms.common import (
     summary_marker,
     with_not_posted,
 )
+from reviewer.platforms.github_acceptance import earlier_acceptance
 from reviewer.platforms.github_actions import (
     annotation,
     append_outputs,
@@ -84,24 +85,14 @@ class GitHubPlatform:
         self._root = root
         self._review_all = review_all
 
-    def fetch(self, *, full: bool) -> Change:
-        try:
-            return self._fetch(full)
-        except BaseException:
-            self._api.close()
-            raise
-
-    def publish(self, change: Change, result: ReviewResult, *, dry_run: bool) -> Published:
-        try:
-            published, markdown = self._publish(change, result, dry_run=dry_run)
-            self._write_job_files(result, markdown)
-            return published
-        finally:
-            self._api.close()
+    def close(self) -> None:
+        """The HTTP session: the run closes it whatever happened (the review reads files
+        through it between fetch and publish)."""
+        self._api.close()
 
     # ------------------------------------------------------------------ fetch
 
-    def _fetch(self, full: bool) -> Change:
+    def fetch(self, *, full: bool) -> Change:
         pull = self._api.pull()
         files = self._api.files()
         diff, unavailable = to_diff(files)
@@ -161,19 +152,29 @@ class GitHubPlatform:
 
     # ------------------------------------------------------------------ publish
 
+    def publish(self, change: Change, result: ReviewResult, *, dry_run: bool) -> Published:
+        published, markdown = self._publish(change, result, dry_run=dry_run)
+        self._write_job_files(result, markdown)
+        return published
+
     def _publish(
         self, change: Change, result: ReviewResult, *, dry_run: bool
     ) -> tuple[Published, str]:
-        marked = (c for c in self._api.review_comments() if fingerprints_in([c.body]))
-        standing = fingerprints_in(c.body for c in marked if self._ours(c))
+        comments = self._api.review_comments()
+        ours = [c for c in comments if fingerprints_in([c.body]) and self._ours(c)]
+        standing = fingerprints_in(c.body for c in ours)
         plan = plan_review(result.findings, change.review_input.diff, standing)
         summary = self._summary()
         if dry_run:
-            return self._dry_run(change, result, plan, summary)
-        try:
-            return self._post(change, result, plan, summary)
-        except ReadOnlyToken as exc:
-            return self._read_only(change, result, plan, exc)
+            published, markdown = self._dry_run(change, result, plan, summary)
+        else:
+            try:
+                published, markdown = self._post(change, result, plan, summary)
+            except ReadOnlyToken as exc:
+                published, markdown = self._read_only(change, result, plan, exc)
+        # After posting: reading reactions, where they cost requests, never holds the review up.
+        acceptance = earlier_acceptance(comments, ours, self._api.reactions)
+        return replace(published, acceptance=acceptance), markdown
 
     def _post(
         self, change: Change, result: ReviewResult, plan: ReviewPlan, summary: Comment | None

@@ -13,16 +13,18 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, cast
 
 import requests
 from github import Auth, Github, GithubException, GithubRetry, UnknownObjectException
 from github.Commit import Commit
 from github.File import File
+from github.GithubObject import GithubObject
 from github.NamedUser import NamedUser
 from github.Organization import Organization
 from github.PullRequest import PullRequest, ReviewComment
+from github.PullRequestComment import PullRequestComment
 
 from reviewer import __version__
 from reviewer.context import MAX_FILE_BYTES
@@ -77,6 +79,12 @@ class Comment:
     author: str
     bot: bool  # written by an app (github-actions[bot], ...), not a person
     url: str = ""
+    # Review comments only: the comment a reply answers, whether a later commit changed the
+    # lines it was on (GitHub then sets `line` to null), and the kinds of reaction it has
+    # (`+1`, `-1`, ...; None when the list did not say).
+    reply_to: int | None = None
+    outdated: bool = False
+    reactions: frozenset[str] | None = None
 
 
 class GitHubAPI:
@@ -100,7 +108,7 @@ class GitHubAPI:
         self._login: str | None = None
 
     def close(self) -> None:
-        """Close the HTTP session (PyGithub keeps it open otherwise)."""
+        """Close the HTTP session (PyGithub keeps it open otherwise). Closing twice is fine."""
         self._client.close()
 
     def pull(self) -> PullInfo:
@@ -134,7 +142,13 @@ class GitHubAPI:
 
     def review_comments(self) -> list[Comment]:
         with self._translated("reading the pull request's review comments"):
-            return [_comment(c.id, c.body, c.user) for c in self._pull.get_review_comments()]
+            return [_review_comment(c) for c in self._pull.get_review_comments()]
+
+    def reactions(self, comment_id: int) -> frozenset[str]:
+        """The kinds of reaction on a review comment, from its first 100 (one request)."""
+        with self._translated("reading a review comment's reactions"):
+            listed = self._pull.get_review_comment(comment_id).get_reactions().get_page(0)
+            return frozenset(reaction.content for reaction in listed)
 
     def login(self) -> str | None:
         """Who the token acts as; None for an app's token (GitHub answers 403 to those)."""
@@ -269,6 +283,34 @@ def _comment(
     login = user.login if user is not None else ""
     bot = user is not None and user.type == "Bot"
     return Comment(ident, body or "", login, bot, url)
+
+
+def _review_comment(comment: PullRequestComment) -> Comment:
+    data = _as_listed(comment)
+    rollup = data.get("reactions")
+    reply_to = data.get("in_reply_to_id")
+    return replace(
+        _comment(comment.id, comment.body, comment.user),
+        reply_to=reply_to if isinstance(reply_to, int) else None,
+        outdated="line" in data and data["line"] is None,
+        reactions=_reaction_kinds(rollup) if isinstance(rollup, dict) else None,
+    )
+
+
+def _as_listed(item: GithubObject) -> dict[str, Any]:
+    """The item's JSON as the list answered it. Reading a key the answer left out through
+    PyGithub's properties fetches the item again, one request each: GitHub leaves out
+    `in_reply_to_id` on every comment that is not a reply. So: the plain GithubObject's
+    `raw_data`, which never completes an item (the subclass's does)."""
+    listed: dict[str, Any] = GithubObject.raw_data.__get__(item)
+    return listed
+
+
+def _reaction_kinds(rollup: dict[str, Any]) -> frozenset[str]:
+    """The rollup GitHub lists with each comment: {"+1": 2, "-1": 0, ..., "total_count": 2}."""
+    return frozenset(
+        kind for kind, count in rollup.items() if kind not in ("url", "total_count") and count
+    )
 
 
 class ApiContents:

@@ -28,6 +28,9 @@ class LocalDiff:
     def publish(self, change: Change, result: ReviewResult, *, dry_run: bool) -> Published:
         return Published()
 
+    def close(self) -> None:
+        """Nothing is held open: the diff is read whole in fetch."""
+
 
 def read_diff_bytes(path: str) -> bytes:
     if path == "-":
