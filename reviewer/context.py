@@ -11,6 +11,7 @@ from typing import Protocol
 from reviewer.diff import Hunk
 
 MAX_FILE_BYTES = 2_000_000
+_BINARY_SNIFF_BYTES = 8192
 MAX_GUIDELINE_CHARS = 20_000
 _SCAN_LIMIT = 3000
 # A line that opens a scope in common languages: def/class/func/fn/function/impl/...
@@ -49,9 +50,16 @@ class LocalCheckout:
             data = target.read_bytes()
         except OSError:
             return None
-        if b"\0" in data[:8192]:
-            return None
-        return data.decode("utf-8", errors="replace")
+        return decode_file(data)
+
+
+def decode_file(data: bytes) -> str | None:
+    """A file's text for context, from a checkout or a platform's API; None for a file over
+    MAX_FILE_BYTES or a binary one (a NUL byte near the start). Bytes that are not UTF-8
+    become U+FFFD rather than failing the review."""
+    if len(data) > MAX_FILE_BYTES or b"\0" in data[:_BINARY_SNIFF_BYTES]:
+        return None
+    return data.decode("utf-8", errors="replace")
 
 
 @dataclass(frozen=True)

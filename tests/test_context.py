@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from reviewer.context import LocalCheckout, hunk_context, read_guidelines
+from reviewer.context import (
+    MAX_FILE_BYTES,
+    LocalCheckout,
+    decode_file,
+    hunk_context,
+    read_guidelines,
+)
 from reviewer.diff import parse_file_patch
 
 SOURCE = """import os
@@ -56,6 +62,21 @@ def test_checkout_reads_files_and_never_escapes(tmp_path: Path) -> None:
     assert checkout.read("link.txt") is None
     assert checkout.read("blob.bin") is None
     assert checkout.read("missing.py") is None
+
+
+def test_decode_file_drops_binary_and_oversized_files() -> None:
+    assert decode_file("prix = 1 € \n".encode()) == "prix = 1 € \n"
+    assert decode_file(b"caf\xe9") == "caf\ufffd"  # not UTF-8: replaced, never an error
+    assert decode_file(b"\x89PNG\r\n\x1a\n\0\0") is None
+    assert decode_file(b"a" * 9000 + b"\0") == "a" * 9000 + "\0"  # NUL past the sniffed start
+    assert decode_file(b"a" * MAX_FILE_BYTES) is not None
+    assert decode_file(b"a" * (MAX_FILE_BYTES + 1)) is None
+    assert decode_file(b"") == ""
+
+
+def test_checkout_skips_oversized_files(tmp_path: Path) -> None:
+    (tmp_path / "big.txt").write_bytes(b"a" * (MAX_FILE_BYTES + 1))
+    assert LocalCheckout(tmp_path).read("big.txt") is None
 
 
 def test_guidelines_that_exist_are_read(tmp_path: Path) -> None:

@@ -4,6 +4,7 @@ the real litellm client against the fake model, through `main([...])`."""
 from __future__ import annotations
 
 import json
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from tests.fakes.gitlab_server import LINE_CODE_ERROR, FakeGitLab, MRDiff, line_
 from tests.fakes.model_server import FakeModelServer, findings_reply
 
 TOKEN = "glpat-write-secret-1234"
+HUMAN_TOKEN = "glpat-reviewer-5678"
 BASE, START, HEAD, HEAD2 = "ba5e" * 10, "57a7" * 10, "a1" * 20, "b2" * 20
 PROJECT, IID, PATH = 42, 5, "src/app.py"
 MODEL = "openai/gpt-4.1-mini"
@@ -579,3 +581,91 @@ def test_target_from_flags_and_token_fallback() -> None:
     assert (target.token, target.token_variable) == ("glpat-x", "GITLAB_TOKEN")
     assert "glpat-x" not in repr(target)
     assert detect(None, None, env).project == "7"
+
+
+def resolve(fake: FakeGitLab, discussion_id: str) -> None:
+    """Resolve a thread as a person does in the web page: PUT .../discussions/:id."""
+    request = urllib.request.Request(
+        f"{fake.url}{MR_PATH}/discussions/{discussion_id}?resolved=true",
+        method="PUT",
+        headers={"PRIVATE-TOKEN": HUMAN_TOKEN},
+    )
+    with urllib.request.urlopen(request) as answer:
+        assert answer.status == 200
+
+
+def threads_by_title(fake: FakeGitLab) -> dict[str, dict[str, Any]]:
+    found = {}
+    for discussion in fake.discussions(PROJECT, IID):
+        title = discussion["notes"][0]["body"].split("\n")[0].split(":** ", 1)[1]
+        found[title] = discussion
+    return found
+
+
+def test_rerun_records_what_became_of_the_earlier_discussions(
+    capsys: pytest.CaptureFixture[str],
+    fake: FakeGitLab,
+    model_server: FakeModelServer,
+    tmp_path: Path,
+) -> None:
+    telemetry = tmp_path / "telemetry.jsonl"
+    model_server.queue(findings_reply(ON_ADDED, ON_REMOVED, ON_CONTEXT, ON_RANGE))
+    code, _, err = run(capsys, model_server, "--telemetry", str(telemetry))
+    assert code == 0, err
+    threads = threads_by_title(fake)
+    added, removed = threads[ON_ADDED["title"]], threads[ON_REMOVED["title"]]
+    context, ranged = threads[ON_CONTEXT["title"]], threads[ON_RANGE["title"]]
+    # The line ON_ADDED is on changes: GitLab can no longer trace it, the thread is outdated.
+    fixed = HUNK1.replace("+    total = qty * rate\n", "+    total = qty * abs(rate)\n")
+    fake.push(PROJECT, IID, head_sha=HEAD2, diffs=_diffs(fixed, HUNK2))
+    fake.set_files(PROJECT, HEAD2, {PATH: "import os\n"})
+    assert fake.outdated_discussion_ids(PROJECT, IID) == {added["id"]}
+    fake.add_award(PROJECT, IID, added["notes"][0]["id"], "thumbsdown")  # 👎 overrides
+    fake.add_token(HUMAN_TOKEN, "reviewer")
+    resolve(fake, removed["id"])
+    fake.add_award(PROJECT, IID, context["notes"][0]["id"], "thumbsup")
+    fake.add_reply(PROJECT, IID, context["id"], "Good catch, fixed.")
+    # The tool's own reply and award are no signal.
+    fake.add_reply(PROJECT, IID, ranged["id"], "still there", username="ai-review-bot")
+    fake.add_award(PROJECT, IID, ranged["notes"][0]["id"], "thumbsup", "ai-review-bot")
+    model_server.queue(findings_reply())
+    code, _, err = run(capsys, model_server, "--telemetry", str(telemetry))
+    assert code == 0, err
+    first, second = [
+        line
+        for line in map(json.loads, telemetry.read_text().splitlines())
+        if line["type"] == "review"
+    ]
+    assert first["acceptance"] is None  # nothing to accept on a first review
+    assert second["acceptance"] == {
+        "comments": 4,
+        "resolved": 1,
+        "outdated": 1,
+        "thumbs_up": 1,
+        "thumbs_down": 1,
+        "replied": 1,
+        "accepted": 2,  # resolved ON_REMOVED, 👍 ON_CONTEXT; ON_ADDED has a 👎
+        "signalled": 3,  # ON_RANGE had no reaction from anyone else
+        "rate": 0.6667,
+    }
+    awards = [r for r in fake.requests if r.path.endswith("/award_emoji")]
+    assert len(awards) == 4 and all(r.method == "GET" for r in awards)
+    assert main(["stats", str(telemetry), "--format", "json"]) == 0
+    groups = json.loads(capsys.readouterr().out)["groups"]
+    assert groups["(none)"]["acceptance_rate"] == 0.6667
+
+
+def test_dry_run_rerun_also_reads_the_acceptance_and_posts_nothing(
+    capsys: pytest.CaptureFixture[str],
+    fake: FakeGitLab,
+    model_server: FakeModelServer,
+    tmp_path: Path,
+) -> None:
+    first_review(capsys, fake, model_server)
+    before = len([r for r in fake.requests if r.method != "GET"])
+    telemetry = tmp_path / "t.jsonl"
+    code, _, err = run(capsys, model_server, "--dry-run", "--telemetry", str(telemetry))
+    assert code == 0, err
+    assert len([r for r in fake.requests if r.method != "GET"]) == before
+    [line] = [json.loads(text) for text in telemetry.read_text().splitlines()]
+    assert line["acceptance"]["comments"] == 4 and line["acceptance"]["rate"] is None

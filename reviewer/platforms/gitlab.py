@@ -19,7 +19,7 @@ from reviewer.engine import ReviewInput
 from reviewer.model import ReviewResult, Skipped
 from reviewer.platforms.base import Change, Published
 from reviewer.platforms.common import checkout_head, restrict_to
-from reviewer.platforms.gitlab_api import GitLabAPI, connect, file_text
+from reviewer.platforms.gitlab_api import GitLabAPI, connect
 from reviewer.platforms.gitlab_env import GitLabTarget, detect
 from reviewer.platforms.gitlab_post import Fetched, Summary, last_summary, publish
 
@@ -72,6 +72,9 @@ class GitLabMergeRequest:
         with connect(self.target) as api:
             return publish(api, self._fetched, change, result, dry_run=dry_run)
 
+    def close(self) -> None:
+        """Nothing is held open: each call opens and closes its own session (`connect`)."""
+
     def _context(self, head_sha: str) -> ContextSource:
         """The CI checkout when it holds the merge request's head, else the files API."""
         if self.root is not None:
@@ -92,7 +95,7 @@ class RepositoryFiles:
     def read(self, path: str) -> str | None:
         if path not in self._cache:
             with connect(self.target) as api:
-                self._cache[path] = file_text(api.raw_file(path, self.ref))
+                self._cache[path] = api.read_file(path, self.ref)
         return self._cache[path]
 
 

@@ -23,7 +23,7 @@ from gitlab.exceptions import (
 )
 
 from reviewer import __version__
-from reviewer.context import MAX_FILE_BYTES
+from reviewer.context import decode_file
 from reviewer.errors import PlatformError, ReviewError, UsageError
 from reviewer.platforms.gitlab_env import GitLabTarget
 from reviewer.platforms.gitlab_position import DiffRefs
@@ -53,6 +53,15 @@ class Note:
     body: str
     author: str
     system: bool
+    discussion_id: str = ""
+    resolved: bool = False  # its thread is resolved (set on every note of a resolved thread)
+    position_head: str | None = None  # a diff note: the head_sha of the diff version it is on
+
+
+@dataclass(frozen=True)
+class Award:
+    name: str  # the emoji's name: "thumbsup", "thumbsdown", ...
+    author: str
 
 
 @contextmanager
@@ -136,18 +145,32 @@ class GitLabAPI:
         """Every note of every discussion, oldest first (summary notes included)."""
         with self._translated("reading the merge request discussions"):
             found = self._mr.discussions.list(iterator=True, per_page=PER_PAGE, **_RETRY)
-            return [_note(note) for item in found for note in item.attributes["notes"]]
+            return [
+                _note(note, str(item.id)) for item in found for note in item.attributes["notes"]
+            ]
 
-    def raw_file(self, path: str, ref: str) -> bytes | None:
-        """A file of the repository at `ref`; None when it does not exist there."""
+    def awards(self, note_id: int) -> list[Award]:
+        """The emoji awarded to a note of the merge request; none when the note is gone."""
+        with self._translated("reading a note's award emoji"):
+            note = self._mr.notes.get(note_id, lazy=True)
+            try:
+                found = note.awardemojis.list(iterator=True, per_page=PER_PAGE, **_RETRY)
+                return [_award(award.attributes) for award in found]
+            except GitlabError as exc:
+                if exc.response_code == 404:
+                    return []
+                raise
+
+    def read_file(self, path: str, ref: str) -> str | None:
+        """A file's text at `ref`; None when it is missing there, binary or too big."""
         with self._translated(f"reading {path}"):
             try:
                 data = self._project.files.raw(file_path=path, ref=ref, **_RETRY)
-                return bytes(data)
             except GitlabGetError as exc:
                 if exc.response_code == 404:
                     return None
                 raise
+        return decode_file(bytes(data))
 
     def create_discussion(self, body: str, position: dict[str, Any]) -> None:
         with self._translated("posting a diff discussion", refused=PositionRefused):
@@ -213,18 +236,20 @@ def _status(exc: GitlabError) -> str:
     return text if text.startswith(code) else f"{code} {text}".strip()
 
 
-def _note(raw: dict[str, Any]) -> Note:
+def _note(raw: dict[str, Any], discussion_id: str) -> Note:
     author = raw.get("author") or {}
+    position = raw.get("position") or {}
     return Note(
         id=int(raw["id"]),
         body=str(raw.get("body") or ""),
         author=str(author.get("username") or ""),
         system=bool(raw.get("system")),
+        discussion_id=discussion_id,
+        resolved=bool(raw.get("resolved")),
+        position_head=str(position["head_sha"]) if position.get("head_sha") else None,
     )
 
 
-def file_text(data: bytes | None) -> str | None:
-    """A file's text for context; None for a binary or very large file."""
-    if data is None or len(data) > MAX_FILE_BYTES or b"\0" in data[:8192]:
-        return None
-    return data.decode("utf-8", errors="replace")
+def _award(raw: dict[str, Any]) -> Award:
+    user = raw.get("user") or {}
+    return Award(name=str(raw.get("name") or ""), author=str(user.get("username") or ""))

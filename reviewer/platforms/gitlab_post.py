@@ -26,6 +26,7 @@ from reviewer.platforms.common import (
     summary_marker,
     with_not_posted,
 )
+from reviewer.platforms.gitlab_acceptance import acceptance
 from reviewer.platforms.gitlab_api import GitLabAPI, MergeRequest, Note, PositionRefused
 from reviewer.platforms.gitlab_position import DiffRefs, position_for, suggestion_block
 from reviewer.report.common import one_line
@@ -76,12 +77,20 @@ def own_notes(notes: Iterable[Note], username: str) -> list[Note]:
 def publish(
     api: GitLabAPI, fetched: Fetched, change: Change, result: ReviewResult, *, dry_run: bool
 ) -> Published:
-    notes = own_notes(api.notes(), fetched.username)
+    every_note = api.notes()
+    notes = own_notes(every_note, fetched.username)
     planned, no_line, already = plan_discussions(result, change, fetched.mr.refs, notes)
     summary = last_summary(notes, fetched.username)
+    earlier = acceptance(
+        api,
+        every_note,
+        fetched.username,
+        fetched.mr.refs.head_sha,
+        reviewed_before=summary is not None,
+    )
     if dry_run:
         _say(dry_run_report(planned, no_line, already, summary, fetched))
-        return Published(not_posted=tuple(no_line), already_posted=already)
+        return Published(not_posted=tuple(no_line), already_posted=already, acceptance=earlier)
     posted, refused = post_discussions(api, planned)
     not_posted = [*no_line, *refused]
     body = summary_body(result, fetched, summary, not_posted, already)
@@ -91,6 +100,7 @@ def publish(
         not_posted=tuple(not_posted),
         already_posted=already,
         summary_url=f"{fetched.mr.web_url}#note_{note_id}",
+        acceptance=earlier,
     )
     _say(posted_report(published))
     return published
