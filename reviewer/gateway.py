@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
-from reviewer.errors import ModelError
+from reviewer.errors import ModelError, UsageError
 
 MAX_RETRY_AFTER_S = 120.0
 
@@ -112,6 +112,22 @@ class LiteLLMGateway:
 
     def count_tokens(self, text: str) -> int:
         return count_tokens(self.models[0], text)
+
+    def check_keys(self) -> None:
+        """Fail fast, before any chunk is sent, when a model's API key is missing: otherwise
+        every call fails after its retries with an error that does not say why."""
+        if self._api_key:
+            return
+        for model in self.models:
+            report = _litellm().validate_environment(model=model, api_base=self._api_base)
+            # Only plain key variables: cloud credentials (AWS roles, ...) and local servers
+            # (Ollama) can work without anything in the environment.
+            missing = [k for k in report.get("missing_keys", []) if k.endswith("_API_KEY")]
+            if missing:
+                raise UsageError(
+                    f"no API key for {model}: set {missing[0]} (or AI_REVIEW_API_KEY), "
+                    "e.g. as a masked CI secret"
+                )
 
     def complete(self, system: str, user: str) -> ModelReply:
         errors: list[str] = []

@@ -130,7 +130,7 @@ def _flags(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _gateway(chosen: Route, config: Config) -> LiteLLMGateway:
-    return LiteLLMGateway(
+    gateway = LiteLLMGateway(
         chosen.models,
         api_base=chosen.api_base,
         api_key=os.environ.get("AI_REVIEW_API_KEY") or None,
@@ -139,6 +139,8 @@ def _gateway(chosen: Route, config: Config) -> LiteLLMGateway:
         temperature=config.temperature,
         extra_headers=resolve_headers(chosen.extra_headers),
     )
+    gateway.check_keys()
+    return gateway
 
 
 def _cache(chosen: Route, config: Config, disabled: bool) -> ResponseCache | None:

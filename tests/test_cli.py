@@ -271,3 +271,21 @@ def test_help_does_not_import_litellm() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root
     )
     assert result.stdout.strip() == "False"
+
+
+def test_missing_api_key_is_a_usage_error_before_any_call(
+    capsys: pytest.CaptureFixture[str],
+    model_server: FakeModelServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("AI_REVIEW_API_KEY")
+    assert main(["--diff", SAMPLE, *model_args(model_server)]) == 2
+    err = capsys.readouterr().err
+    assert err == (
+        "ai-review: error: no API key for openai/gpt-4.1-mini: set OPENAI_API_KEY "
+        "(or AI_REVIEW_API_KEY), e.g. as a masked CI secret\n"
+    )
+    assert model_server.requests == []
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-provider-key")
+    assert main(["--diff", SAMPLE, "--format", "json", *model_args(model_server)]) == 0
+    assert model_server.requests[0].headers["authorization"] == "Bearer sk-provider-key"
