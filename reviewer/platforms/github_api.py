@@ -27,7 +27,7 @@ from github.PullRequest import PullRequest, ReviewComment
 from github.PullRequestComment import PullRequestComment
 
 from reviewer import __version__
-from reviewer.context import MAX_FILE_BYTES
+from reviewer.context import decode_file
 from reviewer.errors import PlatformError, ReviewError, UsageError
 from reviewer.platforms.github_env import GitHubTarget
 from reviewer.platforms.github_post import ReviewRefused
@@ -172,9 +172,7 @@ class GitHubAPI:
             if isinstance(found, list) or found.type != "file" or found.encoding != "base64":
                 return None
             data = found.decoded_content
-        if len(data) > MAX_FILE_BYTES or b"\0" in data[:8192]:
-            return None
-        return data.decode("utf-8", errors="replace")
+        return decode_file(data)
 
     def create_review(
         self, head_sha: str, body: str, comments: Sequence[Mapping[str, str | int]]
