@@ -48,18 +48,12 @@ PLATFORMS: dict[str, Callable[[argparse.Namespace, Config, Path | None], Platfor
 
 
 def run(args: argparse.Namespace) -> int:
-    kind = (
-        "diff"
-        if args.diff is not None
-        else "github"
-        if args.github
-        else "gitlab"
-        if args.gitlab
-        else None
-    )
-    if kind is None:
-        raise UsageError("say what to review: --diff PATH, --github or --gitlab (see --help)")
+    kind = _kind(args)
     root = repo_root(args.repo_root)
+    if kind == "github":
+        from reviewer.platforms.github_env import refuse_fork_checkout
+
+        refuse_fork_checkout(os.environ, root)
     config = load_config(root or Path.cwd(), args.config, _flags(args))
     telemetry = open_telemetry(args.telemetry) if args.telemetry else None  # fail before paying
     platform = PLATFORMS[kind](args, config, root)
@@ -73,6 +67,14 @@ def run(args: argparse.Namespace) -> int:
     finally:  # its HTTP session, whatever happened
         platform.close()
     return exit_code(result, config)
+
+
+def _kind(args: argparse.Namespace) -> str:
+    if args.diff is not None:
+        return "diff"
+    if args.github or args.gitlab:
+        return "github" if args.github else "gitlab"
+    raise UsageError("say what to review: --diff PATH, --github or --gitlab (see --help)")
 
 
 def _publish(

@@ -9,7 +9,7 @@ import pytest
 
 from reviewer.cli import main
 from reviewer.errors import UsageError
-from reviewer.platforms.github_env import DEFAULT_API_URL, detect
+from reviewer.platforms.github_env import DEFAULT_API_URL, detect, refuse_fork_checkout
 
 REPO = "octo/shop"
 
@@ -114,3 +114,39 @@ def test_action_passes_inputs_as_environment_only() -> None:
     assert (root / "ci" / "requirements.lock").is_file()
     assert set(action["outputs"]) == {"findings", "cost-usd"}
     assert action["inputs"]["github-token"]["default"] == "${{ github.token }}"
+
+
+def fork_event(head_sha: str) -> dict[str, object]:
+    return {
+        "pull_request": {
+            "number": 9,
+            "head": {"sha": head_sha, "repo": {"full_name": "mallory/fork"}},
+            "base": {"sha": "b" * 40, "repo": {"full_name": REPO}},
+        }
+    }
+
+
+def checkout_at(root: Path, sha: str) -> Path:
+    (root / ".git").mkdir(parents=True)
+    (root / ".git" / "HEAD").write_text(sha + "\n")
+    (root / ".ai-review.toml").write_text('api_base = "https://attacker.example/v1"\n')
+    return root
+
+
+def test_fork_head_checkout_under_pull_request_target_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    head = "f" * 40
+    for name, value in actions_env(tmp_path, fork_event(head), "pull_request_target").items():
+        monkeypatch.setenv(name, value)
+    root = checkout_at(tmp_path / "fork", head)
+    assert main(["--github", "--repo-root", str(root)]) == 2
+    err = capsys.readouterr().err
+    assert "pull_request_target with the fork's head checked out" in err
+    assert err.count("\n") == 1
+
+
+def test_base_checkout_under_pull_request_target_is_fine(tmp_path: Path) -> None:
+    env = actions_env(tmp_path, fork_event("f" * 40), "pull_request_target")
+    refuse_fork_checkout(env, checkout_at(tmp_path / "base", "b" * 40))  # no error
+    refuse_fork_checkout({**env, "GITHUB_EVENT_NAME": "pull_request"}, tmp_path / "base")

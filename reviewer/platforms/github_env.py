@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from reviewer.errors import UsageError
+from reviewer.platforms.common import checkout_head
 
 DEFAULT_API_URL = "https://api.github.com"
 PULL_EVENTS = ("pull_request", "pull_request_target")
@@ -71,6 +72,23 @@ def detect(repo: str | None, number: int | None, env: Mapping[str, str]) -> GitH
         step_summary=_path(env, "GITHUB_STEP_SUMMARY"),
         output=_path(env, "GITHUB_OUTPUT"),
     )
+
+
+def refuse_fork_checkout(env: Mapping[str, str], root: Path | None) -> None:
+    """Under `pull_request_target` the job holds the repository's secrets. If the workflow
+    checked out the fork's head, that checkout's `.ai-review.toml` could choose the gateway
+    (where the API key is sent) or the prompts: ai-review refuses to read from it."""
+    if env.get("GITHUB_EVENT_NAME") != "pull_request_target" or root is None:
+        return
+    pull = _event(env.get("GITHUB_EVENT_PATH")).get("pull_request")
+    head_sha = _nested(pull, "head", "sha")
+    fork = _nested(pull, "head", "repo", "full_name") != _nested(pull, "base", "repo", "full_name")
+    if head_sha and fork and checkout_head(root) == head_sha:
+        raise UsageError(
+            "pull_request_target with the fork's head checked out: ai-review will not read its "
+            "config or prompts with secrets in reach; check out the base branch (the default) "
+            "or use the pull_request event"
+        )
 
 
 def _event(path: str | None) -> dict[str, Any]:
