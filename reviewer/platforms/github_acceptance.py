@@ -1,5 +1,5 @@
 """What became of the inline comments that earlier reviews posted on a pull request: the
-`acceptance` that telemetry records (docs/routing.md defines it).
+`acceptance` that telemetry records (the README's Telemetry section defines it).
 
 It is read from the review comments a rerun lists anyway, to find what it posted before:
 - outdated: GitHub sets a comment's `line` to null once a later commit changed its lines;
