@@ -53,8 +53,8 @@ class PromptInputs:
 def render_system(inputs: PromptInputs) -> str:
     """The static part of every request: identical across chunks so providers can cache it."""
     nonce = _nonce("".join(g.text for g in inputs.guidelines))
-    template = _template(inputs.prompts_dir, "system.j2")
-    return template.render(guidelines=inputs.guidelines, nonce=nonce).strip() + "\n"
+    text = _render(inputs.prompts_dir, "system.j2", guidelines=inputs.guidelines, nonce=nonce)
+    return text.strip() + "\n"
 
 
 @dataclass(frozen=True)
@@ -76,8 +76,9 @@ def render_review(chunk: Chunk, inputs: PromptInputs, file_lines: FileLines) -> 
     chunks), so an unchanged chunk gives the same prompt, and a cache hit, after a push."""
     files = [_file_view(file, inputs.context_lines, file_lines) for file in chunk.files]
     body = "\n".join(f.header + "".join(h.text for h in f.hunks) for f in files)
-    template = _template(inputs.prompts_dir, "review.j2")
-    return template.render(
+    return _render(
+        inputs.prompts_dir,
+        "review.j2",
         files=files,
         title=inputs.title,
         description=inputs.description,
@@ -85,11 +86,16 @@ def render_review(chunk: Chunk, inputs: PromptInputs, file_lines: FileLines) -> 
     )
 
 
-def _template(override: str | None, name: str) -> jinja2.Template:
+def _render(override: str | None, name: str, **values: object) -> str:
+    """A template rendered strictly; a repository's broken override is a config error."""
     try:
-        return _environment(override).get_template(name)
+        template = _environment(override).get_template(name)
     except jinja2.TemplateError as exc:
         raise ConfigError(f"prompt template {name} cannot be loaded: {exc}") from exc
+    try:
+        return template.render(**values)
+    except jinja2.TemplateError as exc:
+        raise ConfigError(f"prompt template {name} cannot be rendered: {exc}") from exc
 
 
 def _file_view(file: FileDiff, around: int, file_lines: FileLines) -> FileView:
