@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from typing import NoReturn
@@ -72,6 +73,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("ai-review: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # pragma: no cover - a bug; Python's exit 1 would read as findings
+        if os.environ.get("AI_REVIEW_DEBUG"):
+            raise
+        print(
+            f"ai-review: internal error ({type(exc).__name__}): rerun with AI_REVIEW_DEBUG=1 "
+            "for the traceback, and please report it",
+            file=sys.stderr,
+        )
+        return 3
 
 
 if __name__ == "__main__":  # pragma: no cover
