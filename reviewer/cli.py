@@ -8,6 +8,7 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
+from reviewer import __version__
 from reviewer.errors import ReviewError, UsageError
 from reviewer.model import SEVERITIES
 
@@ -25,6 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="AI code review for merge requests: inline comments, cost and latency.",
         epilog="Subcommand: `ai-review stats FILE...` aggregates --telemetry files per arm.",
     )
+    parser.add_argument("--version", action="version", version=f"ai-review {__version__}")
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--diff", metavar="PATH", help="review a unified diff file (- for stdin)")
     source.add_argument("--github", action="store_true", help="review and post to a GitHub PR")
@@ -70,6 +72,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ReviewError as exc:
         print(f"ai-review: error: {exc}", file=sys.stderr)
         return exc.exit_code
+    except SystemExit as exc:  # --help and --version print and stop: main still returns
+        return exc.code if isinstance(exc.code, int) else 0
     except KeyboardInterrupt:
         print("ai-review: interrupted", file=sys.stderr)
         return 130

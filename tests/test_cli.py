@@ -289,3 +289,10 @@ def test_missing_api_key_is_a_usage_error_before_any_call(
     monkeypatch.setenv("OPENAI_API_KEY", "sk-provider-key")
     assert main(["--diff", SAMPLE, "--format", "json", *model_args(model_server)]) == 0
     assert model_server.requests[0].headers["authorization"] == "Bearer sk-provider-key"
+
+
+def test_version_and_help_return_0(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out == "ai-review 0.1.0\n"
+    assert main(["--help"]) == 0
+    assert "--fail-on" in capsys.readouterr().out
