@@ -133,7 +133,16 @@ def _sanitize_prose(lines: list[str]) -> str:
     text = _IMAGE.sub(lambda m: m["alt"], "\n".join(lines))
     text = _LINK.sub(_neutralize_link, text)
     text = _TARGET.sub(_neutralize_target, text)
-    return "\n".join(_sanitize_line(line) for line in text.split("\n"))
+    return "\n".join(_no_quick_action(_sanitize_line(line)) for line in text.split("\n"))
+
+
+def _no_quick_action(line: str) -> str:
+    # GitLab runs a note line that starts with a slash command (/merge, /approve, /label ...)
+    # as an action of the token's user: model text must never start a line with one.
+    stripped = line.lstrip()
+    if not stripped.startswith("/"):
+        return line
+    return line[: len(line) - len(stripped)] + "\u200b" + stripped
 
 
 def _sanitize_line(line: str) -> str:

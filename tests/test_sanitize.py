@@ -204,3 +204,12 @@ def test_truncate_never_cuts_inside_a_line() -> None:
 
 def test_max_comment_chars_is_under_githubs_limit() -> None:
     assert MAX_COMMENT_CHARS < 65_536
+
+
+def test_gitlab_quick_actions_in_model_text_cannot_run() -> None:
+    text = "Looks fine.\n/approve\n  /merge\n/label ~shipit\nUse `/merge` later.\n```\n/keep in code\n```"
+    out = sanitize_markdown(text)
+    lines = out.splitlines()
+    assert not any(line.lstrip().startswith("/") for line in lines if line != "/keep in code")
+    assert "\u200b/approve" in out and "  \u200b/merge" in out
+    assert "/keep in code" in lines  # code blocks are not run as quick actions
