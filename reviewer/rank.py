@@ -31,6 +31,7 @@ _STOPWORDS = frozenset(
         "with",
     ]
 )
+OVER_MAX_COMMENTS = "over max-comments"
 SIMILAR_TITLES = 0.5
 SIMILAR_TITLES_SAME_LINES = 0.3
 
@@ -84,7 +85,7 @@ def rank_findings(
         elif severity_rank(finding.severity) > threshold:
             dropped.append(_dropped(finding, "below min-severity"))
         elif len(kept) >= max_comments:
-            dropped.append(_dropped(finding, "over max-comments"))
+            dropped.append(_dropped(finding, OVER_MAX_COMMENTS))
         else:
             kept.append(finding)
     return kept, dropped

@@ -7,6 +7,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from reviewer.errors import InputError, UsageError
 from reviewer.gateway import LiteLLMGateway
 from reviewer.model import ReviewResult, severity_rank
 from reviewer.platforms.base import Change, Platform, Published
+from reviewer.rank import OVER_MAX_COMMENTS
 from reviewer.report import render
 from reviewer.routing import Route, resolve_headers, route
 from reviewer.telemetry import TelemetryFile, open_telemetry
@@ -95,10 +97,12 @@ def _publish(
 
 def _review(change: Change, config: Config, args: argparse.Namespace) -> ReviewResult:
     chosen = route(config, change.identity, args.arm)
-    gateway = _gateway(chosen, config) if chosen else None
-    cache = _cache(chosen, config, args.no_cache) if chosen else None
+    gateway, note = (
+        _gateway(chosen, config, posting=_kind(args) != "diff") if chosen else (None, "")
+    )
+    cache = _cache(chosen, config, args.no_cache) if gateway and chosen else None
     with _progress_bar() as progress:
-        return review(
+        result = review(
             change.review_input,
             config,
             gateway,
@@ -107,6 +111,7 @@ def _review(change: Change, config: Config, args: argparse.Namespace) -> ReviewR
             cache=cache,
             progress=progress,
         )
+    return replace(result, summary=replace(result.summary, note=note)) if note else result
 
 
 def repo_root(flag: str | None) -> Path | None:
@@ -131,7 +136,9 @@ def _flags(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-def _gateway(chosen: Route, config: Config) -> LiteLLMGateway:
+def _gateway(chosen: Route, config: Config, *, posting: bool) -> tuple[LiteLLMGateway | None, str]:
+    """The model gateway of the route; without its API key, None and a note when the run
+    posts to a platform (the key is then missing for a reason the job cannot fix)."""
     gateway = LiteLLMGateway(
         chosen.models,
         api_base=chosen.api_base,
@@ -141,8 +148,15 @@ def _gateway(chosen: Route, config: Config) -> LiteLLMGateway:
         temperature=config.temperature,
         extra_headers=resolve_headers(chosen.extra_headers),
     )
-    gateway.check_keys()
-    return gateway
+    try:
+        gateway.check_keys()
+    except UsageError as exc:
+        if not posting:
+            raise
+        # A fork's pull request gets no secrets: the built-in checks still run and post, and
+        # the summary says what to set, instead of a red job for every outside contributor.
+        return None, f"Model review skipped: {exc}."
+    return gateway, ""
 
 
 def _cache(chosen: Route, config: Config, disabled: bool) -> ResponseCache | None:
@@ -194,6 +208,9 @@ def exit_code(result: ReviewResult, config: Config) -> int:
         return 3
     if config.fail_on is not None:
         threshold = severity_rank(config.fail_on)
-        if any(severity_rank(f.severity) <= threshold for f in result.findings):
+        # A finding left out of the inline comments by --max-comments still remains.
+        capped = [d.severity for d in result.dropped if d.reason == OVER_MAX_COMMENTS]
+        severities = [f.severity for f in result.findings] + capped
+        if any(severity_rank(severity) <= threshold for severity in severities):
             return 1
     return 0
