@@ -113,12 +113,20 @@ class LiteLLMGateway:
     def count_tokens(self, text: str) -> int:
         return count_tokens(self.models[0], text)
 
+    def _key_for(self, model: str) -> str | None:
+        """AI_REVIEW_API_KEY goes to the gateway when there is one (every model is reached
+        through it); without one it is the first model's provider key, and never goes to
+        another provider: a fallback elsewhere uses its provider's own variable."""
+        if self._api_base or _provider(model) == _provider(self.models[0]):
+            return self._api_key
+        return None
+
     def check_keys(self) -> None:
         """Fail fast, before any chunk is sent, when a model's API key is missing: otherwise
         every call fails after its retries with an error that does not say why."""
-        if self._api_key:
-            return
         for model in self.models:
+            if self._key_for(model):
+                continue
             report = _litellm().validate_environment(model=model, api_base=self._api_base)
             # Only plain key variables: cloud credentials (AWS roles, ...) and local servers
             # (Ollama) can work without anything in the environment.
@@ -169,13 +177,17 @@ class LiteLLMGateway:
             model=model,
             messages=_messages(model, system, user),
             api_base=self._api_base,
-            api_key=self._api_key,
+            api_key=self._key_for(model),
             timeout=self._timeout_s,
             temperature=self._temperature,
             num_retries=0,
             max_retries=0,
             extra_headers=self._extra_headers or None,
         )
+
+
+def _provider(model: str) -> str:
+    return model.split("/", 1)[0] if "/" in model else "openai"
 
 
 def _messages(model: str, system: str, user: str) -> list[dict[str, Any]]:

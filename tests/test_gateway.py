@@ -89,3 +89,21 @@ def test_token_counting_needs_no_download() -> None:
     # Llama and Cohere tokenizers would be fetched from a hub; the bundled ones are used.
     assert count_tokens("ollama/llama3", "def f(x):\n    return x + 1\n") > 5
     assert count_tokens("anthropic/claude-sonnet-4-5", "hello world") > 0
+
+
+def test_the_api_key_never_goes_to_another_providers_fallback(
+    model_server: FakeModelServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Two providers behind one local server: the OpenAI-style key must not reach the other.
+    monkeypatch.setenv("OPENROUTER_API_KEY", "sk-or-own-key")
+    model_server.queue(error_reply(400), findings_reply())
+    sleeps: list[float] = []
+    chain = LiteLLMGateway(
+        (MODEL, "openrouter/qwen/qwen3-coder"), api_key="sk-openai-key", sleep=sleeps.append
+    )
+    # No gateway: each provider's own base URL variable points at the fake.
+    monkeypatch.setenv("OPENAI_BASE_URL", model_server.base_url)
+    monkeypatch.setenv("OPENROUTER_API_BASE", model_server.base_url)
+    chain.complete("s", "u")
+    keys = [r.headers["authorization"] for r in model_server.requests]
+    assert keys == ["Bearer sk-openai-key", "Bearer sk-or-own-key"]
