@@ -125,9 +125,20 @@ def build_config(
     for var, key in _ENV_KEYS.items():
         if env.get(var):
             values[key] = _split(env[var]) if key == "fallback_models" else env[var]
-    values.update({key: value for key, value in flags.items() if value not in (None, [], ())})
+    given = {key: value for key, value in flags.items() if value not in (None, [], ())}
+    values.update(given)
     config = replace(Config(), **_as_config_kwargs(values))
     _validate(config)
+    return _outranking_arms(config, set(given) | {k for v, k in _ENV_KEYS.items() if env.get(v)})
+
+
+def _outranking_arms(config: Config, set_outside_file: set[str]) -> Config:
+    """A model or gateway given by flag or environment outranks the file's [[arms]]: a
+    model replaces the split, an api_base replaces each arm's own."""
+    if "model" in set_outside_file:
+        return replace(config, arms=())
+    if "api_base" in set_outside_file:
+        return replace(config, arms=tuple(replace(arm, api_base=None) for arm in config.arms))
     return config
 
 

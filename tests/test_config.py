@@ -61,3 +61,13 @@ def test_unreadable_or_invalid_files_are_config_errors(tmp_path: Path) -> None:
     broken.write_text("model = \n")
     with pytest.raises(ConfigError, match="not valid TOML"):
         load_config(tmp_path, str(broken), {})
+
+
+def test_a_model_or_gateway_from_flag_or_env_outranks_the_files_arms() -> None:
+    arms = [{"name": "a", "model": "m/one", "api_base": "https://arm.example/v1"}]
+    assert build_config({"arms": arms}, {}, {}).arms[0].api_base == "https://arm.example/v1"
+    assert build_config({"arms": arms}, {}, {"model": "m/flag"}).arms == ()
+    assert build_config({"arms": arms}, {"AI_REVIEW_MODEL": "m/env"}, {}).arms == ()
+    env_gateway = build_config({"arms": arms}, {"AI_REVIEW_API_BASE": "https://gw/v1"}, {})
+    assert [(a.model, a.api_base) for a in env_gateway.arms] == [("m/one", None)]
+    assert env_gateway.api_base == "https://gw/v1"
