@@ -355,7 +355,11 @@ def test_sarif_low_is_a_note_and_left_side_is_marked() -> None:
     assert result["properties"]["side"] == "LEFT"
     location = result["locations"][0]["physicalLocation"]
     assert location["artifactLocation"]["uri"] == "a%20dir/old.py"
-    assert location["region"] == {"startLine": 3, "endLine": 3}
+    # old-file line 3 is not a new-file line: code scanning reads regions in the new file
+    assert location["region"] == {"startLine": 1, "endLine": 1}
+    on_context = replace(low_left, new_line=5)
+    (result,) = json.loads(to_sarif(replace(EMPTY, findings=(on_context,))))["runs"][0]["results"]
+    assert result["locations"][0]["physicalLocation"]["region"] == {"startLine": 5, "endLine": 5}
 
 
 def test_sarif_without_findings_is_still_a_valid_run() -> None:

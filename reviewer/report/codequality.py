@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from reviewer.model import Finding, ReviewResult
+from reviewer.report.common import new_file_span
 
 SEVERITIES = {"critical": "critical", "high": "major", "medium": "minor", "low": "info"}
 
@@ -52,13 +53,8 @@ def _issue(finding: Finding, fingerprint: str) -> dict[str, Any]:
 
 
 def _lines(finding: Finding) -> dict[str, int]:
-    if finding.side == "RIGHT":
-        return {"begin": finding.line, "end": max(finding.line, finding.end_line)}
-    # A LEFT finding is about removed (old-file) lines, which the new file does not have, and
-    # Code Quality only knows new-file lines. Point at the new-file line of the first anchored
-    # line when it has one (a context line), else at line 1: still a valid location in the file.
-    begin = finding.new_line if finding.new_line is not None else 1
-    return {"begin": begin, "end": begin}
+    begin, end = new_file_span(finding)
+    return {"begin": begin, "end": end}
 
 
 def _description(finding: Finding) -> str:

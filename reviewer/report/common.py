@@ -65,3 +65,16 @@ def format_seconds(seconds: float) -> str:
 def one_line(text: str) -> str:
     """Titles are one line; a model may still send several."""
     return " ".join(text.split())
+
+
+def new_file_span(finding: Finding) -> tuple[int, int]:
+    """First and last new-file line of a finding, for formats that know only the new file.
+
+    A LEFT finding is about removed (old-file) lines, which the new file does not have: point
+    at the new-file line of its first anchored line when it has one (a context line), else at
+    line 1, still a valid location in the file.
+    """
+    if finding.side == "RIGHT":
+        return finding.line, max(finding.line, finding.end_line)
+    begin = finding.new_line if finding.new_line is not None else 1
+    return begin, begin

@@ -7,6 +7,7 @@ from typing import Any
 from urllib.parse import quote
 
 from reviewer.model import CATEGORIES, Finding, ReviewResult
+from reviewer.report.common import new_file_span
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 INFORMATION_URI = "https://github.com/ai-review/ai-review"
@@ -75,7 +76,8 @@ def _result(finding: Finding, rule_ids: list[str]) -> dict[str, Any]:
 
 
 def _location(finding: Finding) -> dict[str, Any]:
-    region = {"startLine": finding.line, "endLine": max(finding.line, finding.end_line)}
+    start, end = new_file_span(finding)
+    region = {"startLine": start, "endLine": end}
     return {
         "physicalLocation": {
             "artifactLocation": {"uri": quote(finding.path, safe="/")},
