@@ -75,24 +75,32 @@ def split_hunk(hunk: Hunk, budget: int, count: TokenCounter) -> Iterator[Hunk]:
         while end < len(hunk.lines) and (end == start or used + costs[end] <= room):
             used += costs[end]
             end += 1
-        piece = _sub_hunk(hunk, hunk.lines[start:end])
+        piece = _sub_hunk(hunk, start, end)
         while end - start > 1 and count(render_hunk(piece)) > budget:  # per-line costs estimate
             end -= 1
-            piece = _sub_hunk(hunk, hunk.lines[start:end])
+            piece = _sub_hunk(hunk, start, end)
         yield piece
         if end >= len(hunk.lines):
             return
         start = max(end - OVERLAP_LINES, start + 1)
 
 
-def _sub_hunk(hunk: Hunk, lines: tuple[DiffLine, ...]) -> Hunk:
+def _sub_hunk(hunk: Hunk, start: int, end: int) -> Hunk:
+    lines = hunk.lines[start:end]
     old_numbers = [line.old for line in lines if line.old is not None]
     new_numbers = [line.new for line in lines if line.new is not None]
+    # A piece with no line on one side sits after that side's last line before it, as a
+    # zero-length side does in a unified diff header ("@@ -5,2 +4,0 @@").
+    before = hunk.lines[:start]
+    old_at = hunk.old_start - 1 if hunk.old_len else hunk.old_start
+    new_at = hunk.new_start - 1 if hunk.new_len else hunk.new_start
+    old_before = max((ln.old for ln in before if ln.old is not None), default=old_at)
+    new_before = max((ln.new for ln in before if ln.new is not None), default=new_at)
     return replace(
         hunk,
-        old_start=old_numbers[0] if old_numbers else hunk.old_start,
+        old_start=old_numbers[0] if old_numbers else old_before,
         old_len=len(old_numbers),
-        new_start=new_numbers[0] if new_numbers else hunk.new_start,
+        new_start=new_numbers[0] if new_numbers else new_before,
         new_len=len(new_numbers),
         lines=lines,
     )

@@ -73,8 +73,10 @@ def hunk_context(lines: list[str] | None, hunk: Hunk, around: int) -> HunkContex
     """The enclosing scope line and up to `around` unchanged lines before and after the hunk."""
     if lines is None:
         return HunkContext(hunk.section, (), ())
-    first = hunk.new_start - 1  # 0-based index of the hunk's first new-file line
-    last = first + max(hunk.new_len, 0)
+    # 0-based index of the hunk's first new-file line; a hunk with no new line ("+4,0") sits
+    # after new line 4, so what follows it starts at index 4.
+    first = hunk.new_start if hunk.new_len == 0 else hunk.new_start - 1
+    last = first + hunk.new_len
     before = tuple((n + 1, lines[n]) for n in range(max(first - around, 0), min(first, len(lines))))
     after = tuple((n + 1, lines[n]) for n in range(last, min(last + around, len(lines))))
     return HunkContext(_scope(lines, hunk, first) or hunk.section, before, after)

@@ -236,3 +236,19 @@ def test_long_headers_are_counted_when_a_hunk_is_split() -> None:
     chunks = build_chunks([file], 120, count)
     assert len(chunks) > 1
     assert all(chunk.tokens <= 120 for chunk in chunks)
+
+
+def test_a_piece_of_only_removed_lines_sits_after_the_new_line_before_it() -> None:
+    text = "".join(f"-removed line number {n} with some words\n" for n in range(1, 41))
+    file = parse_diff(f"--- a/x.py\n+++ b/x.py\n@@ -11,40 +10,0 @@\n{text}").files[0]
+    pieces = list(split_hunk(file.hunks[0], 80, lambda s: len(s) // 4 + 1))
+    assert len(pieces) > 1
+    assert {(p.new_start, p.new_len) for p in pieces} == {(10, 0)}
+    assert [p.old_start for p in pieces] == sorted(p.old_start for p in pieces)
+    mixed = parse_diff(
+        "--- a/y.py\n+++ b/y.py\n@@ -1,2 +1,31 @@\n a\n"
+        + "".join(f"+added line number {n} with several words\n" for n in range(29))
+        + " b\n"
+    ).files[0]
+    added_only = [p for p in split_hunk(mixed.hunks[0], 80, lambda s: len(s) // 4 + 1)][1]
+    assert (added_only.old_start, added_only.old_len) == (1, 0)  # after old line 1

@@ -83,3 +83,11 @@ def test_guidelines_that_exist_are_read(tmp_path: Path) -> None:
     (tmp_path / "REVIEW.md").write_text("Money is integer cents.\n")
     found = read_guidelines(LocalCheckout(tmp_path), ("REVIEW.md", "docs/REVIEWING.md"))
     assert [(g.path, g.text) for g in found] == [("REVIEW.md", "Money is integer cents.")]
+
+
+def test_context_around_a_pure_deletion() -> None:
+    lines = [f"line {n}" for n in range(1, 11)]
+    hunk = parse_file_patch("@@ -5,2 +4,0 @@\n-gone 5\n-gone 6\n", "f.py").hunks[0]
+    context = hunk_context(lines, hunk, around=2)
+    assert context.before == ((3, "line 3"), (4, "line 4"))
+    assert context.after == ((5, "line 5"), (6, "line 6"))
