@@ -100,7 +100,7 @@ def _review(change: Change, config: Config, args: argparse.Namespace) -> ReviewR
     gateway, note = (
         _gateway(chosen, config, posting=_kind(args) != "diff") if chosen else (None, "")
     )
-    cache = _cache(chosen, config, args.no_cache) if gateway and chosen else None
+    cache = _cache(chosen, config, change, args.no_cache) if gateway and chosen else None
     with _progress_bar() as progress:
         result = review(
             change.review_input,
@@ -136,6 +136,20 @@ def _flags(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+def _changes_cache(cache_dir: Path, change: Change) -> bool:
+    """Whether a file of the change lies in the cache directory: the change's paths are
+    relative to the checkout, which is the working directory in CI, and a relative cache
+    directory is taken as a path inside the repository too."""
+    cache = cache_dir.resolve()
+    relative = None if cache_dir.is_absolute() else cache_dir.as_posix().removeprefix("./")
+    for file in change.review_input.diff.files:
+        if (Path.cwd() / file.path).resolve().is_relative_to(cache):
+            return True
+        if relative and Path(file.path).is_relative_to(relative):
+            return True
+    return False
+
+
 def _gateway(chosen: Route, config: Config, *, posting: bool) -> tuple[LiteLLMGateway | None, str]:
     """The model gateway of the route; without its API key, None and a note when the run
     posts to a platform (the key is then missing for a reason the job cannot fix)."""
@@ -159,8 +173,14 @@ def _gateway(chosen: Route, config: Config, *, posting: bool) -> tuple[LiteLLMGa
     return gateway, ""
 
 
-def _cache(chosen: Route, config: Config, disabled: bool) -> ResponseCache | None:
+def _cache(chosen: Route, config: Config, change: Change, disabled: bool) -> ResponseCache | None:
     if disabled or not config.cache_dir:
+        return None
+    if _changes_cache(Path(config.cache_dir), change):
+        # Entry keys can be computed by anyone: a change that writes into the cache could
+        # answer its own chunks with "no findings" and pass the gate unreviewed.
+        print("ai-review: warning: cache disabled: the change touches the cache directory",
+              file=sys.stderr)  # fmt: skip
         return None
     scope = CacheScope(chosen.models, chosen.api_base, config.temperature)
     return ResponseCache(Path(config.cache_dir), scope)
