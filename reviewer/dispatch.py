@@ -82,8 +82,8 @@ def review_chunk(
     except ModelError as exc:
         finished = clock()
         failed = CallRecord(
-            job.chunk.index, gateway.models[0], 0, 0, 0, 0.0, finished - started, 0, False,
-            "failed", str(exc),
+            job.chunk.index, exc.model or gateway.models[0], 0, 0, 0, 0.0, finished - started,
+            max(exc.attempts - 1, 0), len(gateway.models) > 1, "failed", str(exc),
         )  # fmt: skip
         return ChunkOutcome(call=failed, started=started, finished=finished)
     finished = clock()

@@ -24,7 +24,15 @@ class ConfigError(UsageError):
 
 
 class ModelError(ReviewError):
-    """The model could not be reached or kept failing after retries and fallbacks (exit 3)."""
+    """The model could not be reached or kept failing after retries and fallbacks (exit 3).
+
+    It carries what the attempts cost, for telemetry: requests sent and the last model tried.
+    """
+
+    def __init__(self, message: str, *, model: str = "", attempts: int = 0) -> None:
+        super().__init__(message)
+        self.model = model
+        self.attempts = attempts
 
 
 class PlatformError(ReviewError):

@@ -138,17 +138,24 @@ class LiteLLMGateway:
                 )
 
     def complete(self, system: str, user: str) -> ModelReply:
+        """The first model's answer, else the next fallback's. Latency and retries cover
+        every attempt of the call, the failed models' included."""
+        started = time.monotonic()
         errors: list[str] = []
+        attempts = 0
         for position, model in enumerate(self.models):
             try:
-                return self._complete_with_retries(model, system, user, position > 0)
+                response, tries = self._complete_with_retries(model, system, user)
             except ModelError as exc:
                 errors.append(f"{model}: {exc}")
-        raise ModelError("; ".join(errors))
+                attempts += exc.attempts
+                continue
+            latency = time.monotonic() - started
+            return _reply(response, model, latency, attempts + tries - 1, position > 0)
+        raise ModelError("; ".join(errors), model=self.models[-1], attempts=attempts)
 
-    def _complete_with_retries(
-        self, model: str, system: str, user: str, fallback: bool
-    ) -> ModelReply:
+    def _complete_with_retries(self, model: str, system: str, user: str) -> tuple[Any, int]:
+        """The response and how many requests it took; ModelError after the last retry."""
         retrying = Retrying(
             stop=stop_after_attempt(self._max_retries + 1),
             wait=self._wait,
@@ -156,13 +163,12 @@ class LiteLLMGateway:
             sleep=self._sleep,
             reraise=True,
         )
-        started = time.monotonic()
         try:
             response = retrying(self._call, model, system, user)
         except Exception as exc:  # litellm raises many types; translated once, here
-            raise ModelError(describe_error(exc)) from exc
-        retries = retrying.statistics.get("attempt_number", 1) - 1
-        return _reply(response, model, time.monotonic() - started, retries, fallback)
+            attempts = retrying.statistics.get("attempt_number", 1)
+            raise ModelError(describe_error(exc), model=model, attempts=attempts) from exc
+        return response, retrying.statistics.get("attempt_number", 1)
 
     def _wait(self, state: RetryCallState) -> float:
         outcome = state.outcome

@@ -45,6 +45,7 @@ def test_client_errors_are_not_retried_and_fall_back(model_server: FakeModelServ
     reply = gateway(model_server, sleeps, MODEL, "openai/gpt-4.1").complete("s", "u")
     assert sleeps == []
     assert (reply.model, reply.fallback) == ("openai/gpt-4.1", True)
+    assert reply.retries == 1  # the failed request to the first model counts
     assert [r.body["model"] for r in model_server.requests] == ["gpt-4.1-mini", "gpt-4.1"]
 
 
@@ -54,6 +55,7 @@ def test_every_model_failing_raises_one_error_without_secrets(
     model_server.set_default(error_reply(401))
     with pytest.raises(ModelError) as caught:
         gateway(model_server, [], MODEL, "openai/gpt-4.1").complete("s", "u")
+    assert (caught.value.model, caught.value.attempts) == ("openai/gpt-4.1", 2)
     message = str(caught.value)
     assert "openai/gpt-4.1-mini" in message and "HTTP 401" in message
     assert "sk-test" not in message and "\n" not in message
