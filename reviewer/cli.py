@@ -10,18 +10,18 @@ from typing import NoReturn
 
 from reviewer import __version__
 from reviewer.errors import ReviewError, UsageError
-from reviewer.model import SEVERITIES
-
-FORMATS = ("text", "json", "markdown", "sarif", "codequality")
+from reviewer.model import REPORT_FORMATS, SEVERITIES
 
 
-class _Parser(argparse.ArgumentParser):
+class Parser(argparse.ArgumentParser):
+    """argparse whose errors are our one-line usage errors (exit 2), not its usage dump."""
+
     def error(self, message: str) -> NoReturn:
-        raise UsageError(f"{message} (see `ai-review --help`)")
+        raise UsageError(f"{message} (see `{self.prog} --help`)")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
+    parser = Parser(
         prog="ai-review",
         description="AI code review for merge requests: inline comments, cost and latency.",
         epilog="Subcommand: `ai-review stats FILE...` aggregates --telemetry files per arm.",
@@ -39,7 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     where.add_argument("--dry-run", action="store_true", help="review for real, post nothing")
     where.add_argument("--full", action="store_true", help="review the whole change, not the delta")
     out = parser.add_argument_group("output")
-    out.add_argument("--format", choices=FORMATS, default="text")
+    out.add_argument("--format", choices=REPORT_FORMATS, default="text")
     out.add_argument("--output", metavar="FILE", help="write the report to FILE")
     out.add_argument("--telemetry", metavar="FILE", help="append JSON lines per review and call")
     model = parser.add_argument_group("model")

@@ -12,6 +12,8 @@ Side = Literal["RIGHT", "LEFT"]
 Source = Literal["llm", "builtin"]
 
 SEVERITIES: tuple[Severity, ...] = ("critical", "high", "medium", "low")
+# The report formats of the command line (--format); reviewer.report renders each one.
+REPORT_FORMATS = ("text", "json", "markdown", "sarif", "codequality")
 CATEGORIES: tuple[Category, ...] = (
     "bug",
     "security",

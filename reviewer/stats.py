@@ -19,8 +19,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
+from reviewer.cli import Parser
 from reviewer.errors import UsageError
 
 NO_GROUP = "(none)"
@@ -69,13 +70,8 @@ class Review:
     signalled: int | None
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        raise UsageError(f"{message} (see `ai-review stats --help`)")
-
-
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="ai-review stats", description="Aggregate --telemetry files.")
+    parser = Parser(prog="ai-review stats", description="Aggregate --telemetry files.")
     parser.add_argument("files", nargs="+", metavar="FILE", help="telemetry JSON-lines files")
     parser.add_argument("--format", choices=("text", "json", "markdown"), default="text")
     parser.add_argument("--group-by", choices=("arm", "model", "repo"), default="arm")

@@ -207,7 +207,8 @@ def test_max_comment_chars_is_under_githubs_limit() -> None:
 
 
 def test_gitlab_quick_actions_in_model_text_cannot_run() -> None:
-    text = "Looks fine.\n/approve\n  /merge\n/label ~shipit\nUse `/merge` later.\n```\n/keep in code\n```"
+    text = "Looks fine.\n/approve\n  /merge\n/label ~shipit\nUse `/merge` later."
+    text += "\n```\n/keep in code\n```"
     out = sanitize_markdown(text)
     lines = out.splitlines()
     assert not any(line.lstrip().startswith("/") for line in lines if line != "/keep in code")

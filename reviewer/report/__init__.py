@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from reviewer.model import ReviewResult
+from reviewer.model import REPORT_FORMATS, ReviewResult
 from reviewer.report.codequality import to_codequality
 from reviewer.report.json_report import summary_dict, to_json
 from reviewer.report.markdown import to_markdown
@@ -13,7 +13,7 @@ from reviewer.report.text import to_text
 
 Renderer = Callable[[ReviewResult, int, bool], str]
 
-FORMATS = ("text", "json", "markdown", "sarif", "codequality")
+FORMATS = REPORT_FORMATS
 
 _RENDERERS: dict[str, Renderer] = {
     "text": lambda result, width, color: to_text(result, width=width, color=color),
