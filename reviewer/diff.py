@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Literal
 
 from unidiff.errors import UnidiffParseError
@@ -128,10 +128,6 @@ def render_patch(file: FileDiff) -> str:
         )
         out.extend({"add": "+", "del": "-", "ctx": " "}[ln.kind] + ln.text for ln in hunk.lines)
     return "\n".join(out)
-
-
-def with_lines(file: FileDiff, hunks: tuple[Hunk, ...]) -> FileDiff:
-    return replace(file, hunks=hunks)
 
 
 def _count(value: str | None) -> int:
