@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from reviewer.errors import PlatformError, UsageError
-from reviewer.platforms.github_api import ApiContents, GitHubAPI, ReadOnlyToken
+from reviewer.platforms.github_api import GitHubAPI, ReadOnlyToken
 from reviewer.platforms.github_env import GitHubTarget
 from reviewer.platforms.github_post import ReviewRefused
 from tests.fakes.github_server import FakeGitHub, PullFile
@@ -42,17 +42,14 @@ def test_contents_are_text_files_only(gh: FakeGitHub) -> None:
     )
     api = connect(gh)
     try:
-        source = ApiContents(api, HEAD)
-        assert source.read("a.py") == "a\nb\n"
-        assert source.read("a.py") == "a\nb\n"
-        assert source.read("img.png") is None  # binary
-        assert source.read("pkg") is None  # a directory
-        assert source.read("missing.py") is None
-        assert source.read("big") is None  # GitHub sends no content past 1 MB
+        assert api.read_file("a.py", HEAD) == "a\nb\n"
+        assert api.read_file("img.png", HEAD) is None  # binary
+        assert api.read_file("pkg", HEAD) is None  # a directory
+        assert api.read_file("missing.py", HEAD) is None
+        assert api.read_file("big", HEAD) is None  # GitHub sends no content past 1 MB
     finally:
         api.close()
-    reads = [r.path for r in gh.requests if "/contents/" in r.path]
-    assert reads.count(f"/repos/{REPO}/contents/a.py") == 1
+    assert {r.query["ref"] for r in gh.requests if "/contents/" in r.path} == {HEAD}
 
 
 def test_login_of_a_person_and_of_an_app(gh: FakeGitHub) -> None:
@@ -68,25 +65,35 @@ def test_login_of_a_person_and_of_an_app(gh: FakeGitHub) -> None:
 
 
 @pytest.mark.parametrize(
-    ("status", "body", "kind", "message"),
+    ("status", "headers", "body", "kind", "message"),
     [
-        (403, {"message": "Resource not accessible by integration"}, PlatformError,
+        (401, {}, {"message": "Bad credentials"}, UsageError,
+         r"GitHub refused the token \(401 Bad credentials\) .*check GITHUB_TOKEN"),
+        (403, {}, {"message": "Resource not accessible by integration"}, UsageError,
          "needs contents: read and pull-requests: write"),
-        (429, {"message": "API rate limit exceeded."}, PlatformError, "rate limit stopped"),
-        (410, {"message": "Gone"}, PlatformError, "GitHub failed listing the pull request's files"),
+        (403, {"x-ratelimit-remaining": "0"}, {"message": "Forbidden"}, PlatformError,
+         "rate limit stopped"),
+        (429, {}, {"message": "API rate limit exceeded."}, PlatformError, "rate limit stopped"),
+        (410, {}, {"message": "Gone"}, PlatformError,
+         "GitHub failed listing the pull request's files"),
     ],
 )  # fmt: skip
 def test_read_errors_are_translated(
-    gh: FakeGitHub, status: int, body: dict[str, str], kind: type[Exception], message: str
+    gh: FakeGitHub,
+    status: int,
+    headers: dict[str, str],
+    body: dict[str, str],
+    kind: type[Exception],
+    message: str,
 ) -> None:
-    gh.fail_next(method="GET", path_regex=r"/files$", status=status, body=body)
+    gh.fail_next(method="GET", path_regex=r"/files$", status=status, headers=headers, body=body)
     api = connect(gh)
     try:
         with pytest.raises(kind, match=message) as failure:
             api.files()
     finally:
         api.close()
-    assert not isinstance(failure.value, (UsageError, ReadOnlyToken))
+    assert type(failure.value) is kind  # a read is never a read-only token
     assert "ghs_w" not in str(failure.value)
 
 

@@ -10,13 +10,12 @@ pull request) turns posting into the job summary and log annotations, not a fail
 from __future__ import annotations
 
 import argparse
-import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from reviewer.config import Config
-from reviewer.context import ContextSource, LocalCheckout
+from reviewer.context import ContextSource, LocalCheckout, RemoteFiles
 from reviewer.diff import Diff, FileDiff, FileStatus, parse_file_patch
 from reviewer.engine import ReviewInput
 from reviewer.model import Finding, ReviewResult, Skipped
@@ -28,6 +27,7 @@ from reviewer.platforms.common import (
     restamp_summary,
     restrict_to,
     reviewed_head,
+    say,
     summary_marker,
     with_not_posted,
 )
@@ -38,17 +38,12 @@ from reviewer.platforms.github_actions import (
     append_step_summary,
     workflow_command,
 )
-from reviewer.platforms.github_api import (
-    ApiContents,
-    ChangedFile,
-    Comment,
-    GitHubAPI,
-    ReadOnlyToken,
-)
+from reviewer.platforms.github_api import ChangedFile, Comment, GitHubAPI, ReadOnlyToken
 from reviewer.platforms.github_env import GitHubTarget, detect
 from reviewer.platforms.github_post import ReviewPlan, plan_review, post_bounded
 from reviewer.report.markdown import to_markdown
 
+ACTIONS_BOT = "github-actions[bot]"  # who the Actions GITHUB_TOKEN writes as
 MAX_COMPARE_FILES = 300  # the compare API lists no more: a bigger delta is reviewed whole
 _STATUS: dict[str, FileStatus] = {
     "added": "added",
@@ -139,7 +134,7 @@ class GitHubPlatform:
         commit, a pull_request_target job the base branch. Else the API, at the head."""
         if self._root is not None and checkout_head(self._root) == head:
             return LocalCheckout(self._root)
-        return ApiContents(self._api, head)
+        return RemoteFiles(self._api.read_file, head)
 
     def _summary(self) -> Comment | None:
         """Our summary comment. A marker in someone else's comment is ignored: it could
@@ -148,7 +143,14 @@ class GitHubPlatform:
         return next(found, None)
 
     def _ours(self, comment: Comment) -> bool:
-        return comment.bot or comment.author == self._api.login()
+        """Written by the token's own identity, not merely by a bot: any app can forge a
+        marker. That is the login GitHub says owns the token (asked once, when a marker is
+        first seen); an installation token cannot ask, and in Actions it is GITHUB_TOKEN,
+        which writes as the Actions bot."""
+        login = self._api.login()
+        if login is None:
+            return self._target.in_actions and comment.author == ACTIONS_BOT
+        return comment.author == login
 
     # ------------------------------------------------------------------ publish
 
@@ -217,7 +219,7 @@ class GitHubPlatform:
             comments = len(plan.comments)
         plural = "" if comments == 1 else "s"
         action = "create" if summary is None else "update"
-        _say(f"dry run: would post {comments} inline comment{plural} and {action} the summary")
+        say(f"dry run: would post {comments} inline comment{plural} and {action} the summary")
         published = Published(
             not_posted=plan.off_diff, already_posted=len(plan.already_posted), notes=("dry run",)
         )
@@ -231,11 +233,10 @@ class GitHubPlatform:
             "request from a fork: the review is in the job summary and the log instead."
         )
         if self._target.in_actions:
-            _say(workflow_command("warning", note, title="ai-review could not post"), prefix="")
-            for finding in result.findings:
-                _say(annotation(finding), prefix="")
+            warning = workflow_command("warning", note, title="ai-review could not post")
+            say(warning, *(annotation(finding) for finding in result.findings), prefix="")
         else:
-            _say(f"warning: {note}")
+            say(f"warning: {note}")
         body = _summary_markdown(change, result, plan.off_diff, plan.already_posted)
         not_posted = tuple((f, "not posted: read-only token") for f in result.findings)
         published = Published(not_posted=not_posted, notes=(f"ai-review {note}",))
@@ -297,7 +298,3 @@ def _nothing_new(change: Change) -> bool:
 def _head(change: Change) -> str:
     assert change.head_sha is not None  # GitHubPlatform.fetch always sets it
     return change.head_sha
-
-
-def _say(line: str, *, prefix: str = "ai-review: ") -> None:
-    print(prefix + line, file=sys.stderr)

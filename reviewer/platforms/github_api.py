@@ -223,12 +223,8 @@ class GitHubAPI:
     ) -> ReviewError:
         where = f"{self._target.repo}#{self._target.number}"
         status = _status(exc)
-        if exc.status == 401:
-            return PlatformError(
-                f"GitHub rejected the token while {action} ({status}): check GITHUB_TOKEN"
-            )
-        if exc.status in (403, 429):
-            return _forbidden(status, f"{action} on {where}", write=write)
+        if exc.status in (401, 403, 429):
+            return _refused(exc, status, f"{action} on {where}", write=write)
         if exc.status == 404 and missing is UsageError:
             return UsageError(
                 f"GitHub does not find {where} ({status}): check the repository, the pull "
@@ -240,16 +236,30 @@ class GitHubAPI:
         return PlatformError(f"GitHub failed {action} on {where} ({status})")
 
 
-def _forbidden(status: str, action: str, *, write: bool) -> PlatformError:
-    """403: a rate limit that outlasted the retries, or a token that may not do this."""
-    if "rate limit" in status.lower():
+def _refused(exc: GithubException, status: str, action: str, *, write: bool) -> ReviewError:
+    """401: the token itself, as GitLab's; 403: what the token may do (a read needs these
+    permissions; a write refused is a read-only token, as a fork's); or a rate limit that
+    outlasted the retries (429, or a 403 that says so)."""
+    if exc.status == 401:
+        return UsageError(
+            f"GitHub refused the token ({status}) while {action}: check GITHUB_TOKEN "
+            "(a token that is unset, expired or revoked answers 401)"
+        )
+    if exc.status == 429 or _rate_limited(exc, status):
         return PlatformError(f"GitHub's rate limit stopped {action} ({status})")
     if write:
         return ReadOnlyToken(f"GitHub refused {action} ({status})")
-    return PlatformError(
+    return UsageError(
         f"GitHub refused {action} ({status}): the token needs contents: read and "
         "pull-requests: write"
     )
+
+
+def _rate_limited(exc: GithubException, status: str) -> bool:
+    """A 403 from a rate limit (that outlasted the retries), not from the token's rights."""
+    headers = {key.lower(): value for key, value in (exc.headers or {}).items()}
+    out_of_quota = headers.get("x-ratelimit-remaining") == "0"
+    return "retry-after" in headers or out_of_quota or "rate limit" in status.lower()
 
 
 def _status(exc: GithubException) -> str:
@@ -309,18 +319,3 @@ def _reaction_kinds(rollup: dict[str, Any]) -> frozenset[str]:
     return frozenset(
         kind for kind, count in rollup.items() if kind not in ("url", "total_count") and count
     )
-
-
-class ApiContents:
-    """A ContextSource: files of the reviewed head through the contents API, each read once,
-    when the review asks for it. Nothing is ever executed."""
-
-    def __init__(self, api: GitHubAPI, ref: str) -> None:
-        self._api = api
-        self._ref = ref
-        self._cache: dict[str, str | None] = {}
-
-    def read(self, path: str) -> str | None:
-        if path not in self._cache:
-            self._cache[path] = self._api.read_file(path, self._ref)
-        return self._cache[path]
