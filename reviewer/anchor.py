@@ -41,10 +41,10 @@ def anchor_findings(
 def anchor_one(finding: RawFinding, files: Sequence[FileDiff]) -> Finding | Dropped:
     hunks = [hunk for file in files if _same_path(file, finding.path) for hunk in file.hunks]
     if not hunks:
-        return _dropped(finding, "file not in the reviewed diff")
+        return Dropped.of(finding, "file not in the reviewed diff")
     candidate = _best(hunks, finding)
     if candidate is None:
-        return _dropped(finding, "not on a line the diff shows")
+        return Dropped.of(finding, "not on a line the diff shows")
     path = next(file.path for file in files if _same_path(file, finding.path))
     return _finding(finding, path, candidate)
 
@@ -160,9 +160,3 @@ def _number(line: DiffLine, side: str) -> int:
     number = line.old if side == "LEFT" else line.new
     assert number is not None  # a RIGHT line is add/ctx, a LEFT line del/ctx
     return number
-
-
-def _dropped(finding: RawFinding, reason: str) -> Dropped:
-    return Dropped(
-        finding.path, finding.line, finding.title, reason, finding.severity, finding.body
-    )

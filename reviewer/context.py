@@ -4,6 +4,7 @@ the review guidelines. Files come from a ContextSource: a checkout, or a platfor
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -51,6 +52,19 @@ class LocalCheckout:
         except OSError:
             return None
         return decode_file(data)
+
+
+@dataclass(frozen=True)
+class RemoteFiles:
+    """Files of the reviewed commit through a platform's API, read when the review asks for
+    them; nothing is ever executed. No memo here: the engine reads each file of the diff
+    once (its line reader is memoised) and each guideline file once."""
+
+    read_at: Callable[[str, str], str | None]  # (path, ref): the platform API's read_file
+    ref: str
+
+    def read(self, path: str) -> str | None:
+        return self.read_at(path, self.ref)
 
 
 def decode_file(data: bytes) -> str | None:

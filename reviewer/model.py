@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from reviewer.answer import RawFinding
 
 Severity = Literal["critical", "high", "medium", "low"]
 Category = Literal["bug", "security", "performance", "maintainability", "style", "docs", "test"]
@@ -63,6 +66,13 @@ class Dropped:
     reason: str
     severity: str = "medium"
     body: str = ""
+
+    @classmethod
+    def of(cls, finding: Finding | RawFinding, reason: str) -> Dropped:
+        """A finding, anchored or as the model stated it, with why it is not inline."""
+        return cls(
+            finding.path, finding.line, finding.title, reason, finding.severity, finding.body
+        )
 
 
 @dataclass(frozen=True)

@@ -81,17 +81,11 @@ def rank_findings(
     threshold = severity_rank(min_severity)
     for finding in ordered:
         if any(_similar(finding, other) for other in kept):
-            dropped.append(_dropped(finding, "duplicate"))
+            dropped.append(Dropped.of(finding, "duplicate"))
         elif severity_rank(finding.severity) > threshold:
-            dropped.append(_dropped(finding, "below min-severity"))
+            dropped.append(Dropped.of(finding, "below min-severity"))
         elif len(kept) >= max_comments:
-            dropped.append(_dropped(finding, OVER_MAX_COMMENTS))
+            dropped.append(Dropped.of(finding, OVER_MAX_COMMENTS))
         else:
             kept.append(finding)
     return kept, dropped
-
-
-def _dropped(finding: Finding, reason: str) -> Dropped:
-    return Dropped(
-        finding.path, finding.line, finding.title, reason, finding.severity, finding.body
-    )

@@ -7,6 +7,7 @@ from pathlib import Path
 from reviewer.context import (
     MAX_FILE_BYTES,
     LocalCheckout,
+    RemoteFiles,
     decode_file,
     hunk_context,
     read_guidelines,
@@ -91,3 +92,16 @@ def test_context_around_a_pure_deletion() -> None:
     context = hunk_context(lines, hunk, around=2)
     assert context.before == ((3, "line 3"), (4, "line 4"))
     assert context.after == ((5, "line 5"), (6, "line 6"))
+
+
+def test_remote_files_are_read_at_the_reviewed_commit() -> None:
+    asked: list[tuple[str, str]] = []
+
+    def read_at(path: str, ref: str) -> str | None:
+        asked.append((path, ref))
+        return "text" if path == "a.py" else None
+
+    files = RemoteFiles(read_at, "c0ffee")
+    assert files.read("a.py") == "text"
+    assert files.read("gone.py") is None
+    assert asked == [("a.py", "c0ffee"), ("gone.py", "c0ffee")]

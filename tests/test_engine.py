@@ -34,6 +34,32 @@ def run(server: FakeModelServer, diff_text: str, **config: Any) -> Any:
     return review(ReviewInput(parse_diff(diff_text)), settings, gateway, NoContext())
 
 
+class CountingSource:
+    """A ContextSource that records every read."""
+
+    def __init__(self, files: dict[str, str]) -> None:
+        self.files = files
+        self.reads: list[str] = []
+
+    def read(self, path: str) -> str | None:
+        self.reads.append(path)
+        return self.files.get(path)
+
+
+def test_each_file_is_read_once_however_many_chunks_it_spans(
+    model_server: FakeModelServer,
+) -> None:
+    """Why the platforms' API readers need no memo of their own: the engine has it."""
+    model_server.set_default(Reply(content='{"findings": []}'))
+    diff = many_files(2, lines=60)
+    source = CountingSource({"m0.py": "import os\n", "m1.py": "import os\n"})
+    gateway = LiteLLMGateway([MODEL], api_base=model_server.base_url, api_key="sk-test")
+    settings = Config(model=MODEL, chunk_tokens=400)
+    result = review(ReviewInput(parse_diff(diff)), settings, gateway, source)
+    assert result.summary.chunks >= 4
+    assert sorted(path for path in source.reads if path.startswith("m")) == ["m0.py", "m1.py"]
+
+
 def test_chunks_run_in_parallel_within_the_concurrency_bound(model_server: FakeModelServer) -> None:
     model_server.set_default(Reply(content='{"findings": []}', delay_s=0.1))
     result = run(model_server, many_files(9), concurrency=3)

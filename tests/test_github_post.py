@@ -12,10 +12,13 @@ import pytest
 from reviewer.diff import Diff, parse_file_patch
 from reviewer.model import Finding, ReviewResult, Side, Summary
 from reviewer.platforms.common import (
+    MAX_SUGGESTION_CHARS,
     checkout_head,
+    fenced_suggestion,
     placement_problem,
     restamp_summary,
     reviewed_head,
+    say,
     summary_marker,
     with_not_posted,
 )
@@ -29,6 +32,7 @@ from reviewer.platforms.github_actions import (
 )
 from reviewer.platforms.github_api import ChangedFile
 from reviewer.platforms.github_post import ReviewRefused, plan_review, post_bounded, review_comment
+from reviewer.platforms.gitlab_position import suggestion_block
 
 # Hunk 1: old 1-3 / new 1-4; hunk 2: old 10-11 / new 11-12.
 PATCH = (
@@ -262,3 +266,23 @@ def test_checkout_head(tmp_path: Path) -> None:
     worktree.mkdir()
     (worktree / ".git").write_text("gitdir: ../.git\n")
     assert checkout_head(worktree) == "c" * 40
+
+
+def test_one_suggestion_gate_for_both_platforms() -> None:
+    assert fenced_suggestion(BUG, "suggestion") == f"```suggestion\n{BUG.suggestion}\n```"
+    for refused in (
+        replace(BUG, side="LEFT"),  # a suggestion replaces new-file lines only
+        replace(BUG, suggestion=None),
+        replace(BUG, suggestion="x" * (MAX_SUGGESTION_CHARS + 1)),
+    ):
+        assert fenced_suggestion(refused, "suggestion") is None
+        assert "```suggestion" not in str(review_comment(refused)["body"])
+        assert suggestion_block(refused) is None  # GitLab's block, through the same gate
+
+
+def test_say_writes_each_line_to_stderr(capsys: pytest.CaptureFixture[str]) -> None:
+    say("posted 2", "summary: url")
+    say("::warning::x", prefix="")
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err == "ai-review: posted 2\nai-review: summary: url\n::warning::x\n"

@@ -215,6 +215,17 @@ def test_first_review_posts_every_kind_of_line(
     assert "posted 4 diff discussion(s)" in err and TOKEN not in err
 
 
+def test_one_session_serves_the_whole_run(
+    capsys: pytest.CaptureFixture[str], fake: FakeGitLab, model_server: FakeModelServer
+) -> None:
+    fake.set_files(PROJECT, HEAD, {PATH: "import os\n", "REVIEW.md": "Rates are never negative."})
+    first_review(capsys, fake, model_server)
+    reads = [r.path for r in fake.requests if "/repository/files/" in r.path]
+    assert len(reads) == 2  # the changed file for context, the guideline file
+    assert "Rates are never negative." in model_server.requests[0].prompt_text
+    assert {r.connection for r in fake.requests} == {1}  # fetch, every read, publish
+
+
 def test_rerun_on_the_same_head_posts_nothing_and_calls_no_model(
     capsys: pytest.CaptureFixture[str], fake: FakeGitLab, model_server: FakeModelServer
 ) -> None:

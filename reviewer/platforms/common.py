@@ -8,17 +8,19 @@ posted twice.
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
 
 from reviewer.diff import Diff, FileDiff, Hunk
 from reviewer.model import Dropped, Finding, ReviewResult, Side
-from reviewer.sanitize import MAX_COMMENT_CHARS, sanitize_markdown, truncate
+from reviewer.sanitize import MAX_COMMENT_CHARS, fenced, sanitize_markdown, truncate
 
 SUMMARY_TAG = "<!-- ai-review:summary"
 _SUMMARY = re.compile(r"<!-- ai-review:summary(?: head=([0-9a-f]{7,64}))? -->")
 _FINGERPRINT = re.compile(r"<!-- ai-review:fp=([0-9a-f]{8,64}) -->")
+MAX_SUGGESTION_CHARS = 20_000
 
 
 def summary_marker(head_sha: str | None) -> str:
@@ -55,6 +57,22 @@ def comment_body(finding: Finding, suggestion: str | None = None) -> str:
     text = truncate(sanitize_markdown(finding.body), max(room, 200))
     parts = [head, text, suggestion or "", marker]
     return "\n\n".join(part for part in parts if part)
+
+
+def fenced_suggestion(finding: Finding, info: str) -> str | None:
+    """The finding's suggested code fenced as a block opened with `info`, the platform's
+    syntax; None when no platform could apply it: a suggestion replaces the commented lines
+    of the new file (never removed lines), and a huge one is no longer a suggestion."""
+    code = finding.suggestion
+    if code is None or finding.side != "RIGHT" or len(code) > MAX_SUGGESTION_CHARS:
+        return None
+    return fenced(code, info)
+
+
+def say(*lines: str, prefix: str = "ai-review: ") -> None:
+    """Progress for the job log, one line each, on stderr (stdout carries the report)."""
+    for line in lines:
+        print(prefix + line, file=sys.stderr)
 
 
 def restrict_to(diff: Diff, changed: Diff) -> Diff:
@@ -111,9 +129,7 @@ def with_not_posted(
 ) -> ReviewResult:
     """The result as the summary comment shows it: findings that could not go inline are also
     listed with the reason (to_markdown's "Not posted inline"), and `note` joins the note."""
-    dropped = tuple(
-        Dropped(f.path, f.line, f.title, reason, f.severity, f.body) for f, reason in not_posted
-    )
+    dropped = tuple(Dropped.of(finding, reason) for finding, reason in not_posted)
     summary = result.summary
     if note:
         summary = replace(summary, note=" ".join(part for part in (summary.note, note) if part))

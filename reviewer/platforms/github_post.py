@@ -14,12 +14,10 @@ from typing import TypeVar
 from reviewer.diff import Diff
 from reviewer.errors import PlatformError
 from reviewer.model import Finding
-from reviewer.platforms.common import comment_body, placement_problem
-from reviewer.sanitize import fenced
+from reviewer.platforms.common import comment_body, fenced_suggestion, placement_problem
 
 MAX_COMMENTS_PER_REVIEW = 30  # more per request trips GitHub's abuse detection
 MAX_EXTRA_REVIEWS = 8  # requests spent finding the comments GitHub refuses, at most
-MAX_SUGGESTION_CHARS = 20_000
 
 Payload = dict[str, str | int]
 T = TypeVar("T")
@@ -67,24 +65,17 @@ def plan_review(findings: Iterable[Finding], diff: Diff, standing: set[str]) -> 
 
 def review_comment(finding: Finding) -> Payload:
     """The comment's JSON: `line`/`side` on its last line, `start_line`/`start_side` for a
-    range (only when it starts before `line`: equal is refused), a suggestion on new code."""
+    range (only when it starts before `line`: equal is refused), a suggestion on new code
+    (GitHub applies it to the commented lines)."""
     payload: Payload = {
         "path": finding.path,
-        "body": comment_body(finding, _suggestion(finding)),
+        "body": comment_body(finding, fenced_suggestion(finding, "suggestion")),
         "line": finding.end_line,
         "side": finding.side,
     }
     if finding.line < finding.end_line:
         payload.update(start_line=finding.line, start_side=finding.side)
     return payload
-
-
-def _suggestion(finding: Finding) -> str | None:
-    """GitHub applies a suggestion to the commented new-file lines: never on removed lines."""
-    code = finding.suggestion
-    if finding.side != "RIGHT" or code is None or len(code) > MAX_SUGGESTION_CHARS:
-        return None
-    return fenced(code, "suggestion")
 
 
 def post_bounded(

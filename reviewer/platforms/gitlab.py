@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from reviewer.config import Config
-from reviewer.context import ContextSource, LocalCheckout
+from reviewer.context import ContextSource, LocalCheckout, RemoteFiles
 from reviewer.diff import Diff, FileDiff, FileStatus, parse_file_patch
 from reviewer.engine import ReviewInput
 from reviewer.model import ReviewResult, Skipped
@@ -27,26 +27,30 @@ from reviewer.platforms.gitlab_post import Fetched, Summary, last_summary, publi
 def from_environment(
     args: argparse.Namespace, config: Config, root: Path | None, env: Mapping[str, str]
 ) -> GitLabMergeRequest:
-    return GitLabMergeRequest(detect(args.project, args.mr, env), config, root)
+    target = detect(args.project, args.mr, env)
+    return GitLabMergeRequest(target, connect(target), config, root)
 
 
 class GitLabMergeRequest:
     """The Platform for one merge request. What fetch learned is kept for publish."""
 
-    def __init__(self, target: GitLabTarget, config: Config, root: Path | None) -> None:
+    def __init__(
+        self, target: GitLabTarget, api: GitLabAPI, config: Config, root: Path | None
+    ) -> None:
         self.target = target
         self.config = config
         self.root = root
+        self._api = api
         self._fetched: Fetched | None = None
 
     def fetch(self, *, full: bool) -> Change:
-        with connect(self.target) as api:
-            mr = api.merge_request()
-            diff, unavailable = merge_request_diff(*api.diffs())
-            username = api.username()
-            summary = last_summary(api.notes(), username)
-            last = self._last_head(summary, full)
-            since, diff = _since_last_review(api, diff, last, mr.refs.head_sha)
+        api = self._api
+        mr = api.merge_request()
+        diff, unavailable = merge_request_diff(*api.diffs())
+        username = api.username()
+        summary = last_summary(api.notes(), username)
+        last = self._last_head(summary, full)
+        since, diff = _since_last_review(api, diff, last, mr.refs.head_sha)
         nothing_new = since is not None and not diff.files
         self._fetched = Fetched(mr, username, since, nothing_new)
         request = ReviewInput(diff, mr.title, mr.description, () if nothing_new else unavailable)
@@ -69,11 +73,12 @@ class GitLabMergeRequest:
     def publish(self, change: Change, result: ReviewResult, *, dry_run: bool) -> Published:
         if self._fetched is None:
             raise RuntimeError("publish() needs fetch() first")
-        with connect(self.target) as api:
-            return publish(api, self._fetched, change, result, dry_run=dry_run)
+        return publish(self._api, self._fetched, change, result, dry_run=dry_run)
 
     def close(self) -> None:
-        """Nothing is held open: each call opens and closes its own session (`connect`)."""
+        """The HTTP session: the run closes it whatever happened (the review reads files
+        through it between fetch and publish)."""
+        self._api.close()
 
     def _context(self, head_sha: str) -> ContextSource:
         """The CI checkout when it holds the merge request's head, else the files API."""
@@ -81,22 +86,7 @@ class GitLabMergeRequest:
             checked_out = checkout_head(self.root) or self.target.commit_sha
             if checked_out == head_sha:
                 return LocalCheckout(self.root)
-        return RepositoryFiles(self.target, head_sha)
-
-
-class RepositoryFiles:
-    """Files of the reviewed commit from the API, each read once, on demand."""
-
-    def __init__(self, target: GitLabTarget, ref: str) -> None:
-        self.target = target
-        self.ref = ref
-        self._cache: dict[str, str | None] = {}
-
-    def read(self, path: str) -> str | None:
-        if path not in self._cache:
-            with connect(self.target) as api:
-                self._cache[path] = api.read_file(path, self.ref)
-        return self._cache[path]
+        return RemoteFiles(self._api.read_file, head_sha)
 
 
 def merge_request_diff(

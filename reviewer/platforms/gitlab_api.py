@@ -64,9 +64,9 @@ class Award:
     author: str
 
 
-@contextmanager
-def connect(target: GitLabTarget) -> Iterator[GitLabAPI]:
-    """One HTTP session for a series of calls, closed on the way out."""
+def connect(target: GitLabTarget) -> GitLabAPI:
+    """The API over one HTTP session, for the whole run: close() it when done. Nothing is
+    sent until the first call."""
     client = gitlab.Gitlab(
         target.server_url,
         private_token=target.token,
@@ -74,8 +74,7 @@ def connect(target: GitLabTarget) -> Iterator[GitLabAPI]:
         retry_transient_errors=True,
         user_agent=f"ai-review/{__version__}",
     )
-    with client:
-        yield GitLabAPI(client, target)
+    return GitLabAPI(client, target)
 
 
 class GitLabAPI:
@@ -88,6 +87,10 @@ class GitLabAPI:
         self._project = project
         self._mr = project.mergerequests.get(target.mr_iid, lazy=True)
         self._mr_path = f"/projects/{project.encoded_id}/merge_requests/{target.mr_iid}"
+
+    def close(self) -> None:
+        """Close the HTTP session. Closing twice is fine."""
+        self._client.session.close()
 
     def merge_request(self) -> MergeRequest:
         with self._translated("reading the merge request", missing=UsageError):

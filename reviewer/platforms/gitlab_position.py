@@ -16,9 +16,7 @@ from typing import Any
 
 from reviewer.diff import FileDiff, LineKind
 from reviewer.model import Finding
-from reviewer.sanitize import fenced
-
-MAX_SUGGESTION_CHARS = 20_000
+from reviewer.platforms.common import fenced_suggestion
 
 
 @dataclass(frozen=True)
@@ -85,11 +83,8 @@ def position_for(finding: Finding, file: FileDiff, refs: DiffRefs) -> dict[str, 
 def suggestion_block(finding: Finding) -> str | None:
     """GitLab's ```suggestion:-N+0 block replacing the finding's lines (new-file side only):
     the comment sits on the last line, so N counts the lines above it."""
-    code = finding.suggestion
-    if code is None or finding.side != "RIGHT" or len(code) > MAX_SUGGESTION_CHARS:
-        return None
     above = finding.end_line - finding.line
-    return fenced(code, f"suggestion:-{above}+0")
+    return fenced_suggestion(finding, f"suggestion:-{above}+0")
 
 
 def _locate(lines: tuple[GitLabLine, ...], side: str, number: int) -> GitLabLine | None:

@@ -8,7 +8,6 @@ marker and edited in place.
 
 from __future__ import annotations
 
-import sys
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from reviewer.platforms.common import (
     placement_problem,
     restamp_summary,
     reviewed_head,
+    say,
     summary_marker,
     with_not_posted,
 )
@@ -89,7 +89,7 @@ def publish(
         reviewed_before=summary is not None,
     )
     if dry_run:
-        _say(dry_run_report(planned, no_line, already, summary, fetched))
+        say(*dry_run_report(planned, no_line, already, summary, fetched))
         return Published(not_posted=tuple(no_line), already_posted=already, acceptance=earlier)
     posted, refused = post_discussions(api, planned)
     not_posted = [*no_line, *refused]
@@ -102,7 +102,7 @@ def publish(
         summary_url=f"{fetched.mr.web_url}#note_{note_id}",
         acceptance=earlier,
     )
-    _say(posted_report(published))
+    say(*posted_report(published))
     return published
 
 
@@ -227,8 +227,3 @@ def _title(finding: Finding) -> str:
     """Model text on a terminal: one line, no control characters."""
     text = "".join(ch for ch in one_line(finding.title) if ch.isprintable())
     return f"[{finding.severity}] {text[:120]}"
-
-
-def _say(lines: list[str]) -> None:
-    for line in lines:
-        print(f"ai-review: {line}", file=sys.stderr)

@@ -28,10 +28,12 @@ as it was and the discussion is flagged outdated (see ``FakeGitLab.outdated_disc
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import http
 import json
 import re
+import socket
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -157,6 +159,7 @@ class RecordedRequest:
     authorized: bool
     status: int = 0
     token_kind: TokenKind = "none"
+    connection: int = 0  # which TCP connection it came over, numbered from 1
 
 
 @dataclass
@@ -243,6 +246,7 @@ class _Incoming:
     target: str
     headers: dict[str, str]
     body: bytes
+    connection: int = 0
 
 
 @dataclass
@@ -584,13 +588,24 @@ def _trace_range(
 
 class _Handler(BaseHTTPRequestHandler):
     fake: ClassVar[FakeGitLab]
+    # Keep-alive, as GitLab does: a client that keeps one session keeps one connection.
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # else each answer on a kept connection waits ~40 ms
+
+    def setup(self) -> None:
+        super().setup()
+        self.number = self.fake._opened(self.connection)
+
+    def finish(self) -> None:
+        self.fake._closed(self.connection)
+        super().finish()
 
     def _serve(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         headers = {key.lower(): value for key, value in self.headers.items()}
         status, out_headers, payload = self.fake._respond(
-            _Incoming(self.command, self.path, headers, body)
+            _Incoming(self.command, self.path, headers, body, self.number)
         )
         self.send_response(status)
         for key, value in out_headers.items():
@@ -625,6 +640,8 @@ class FakeGitLab:
         self._faults: list[_Fault] = []
         self._user_ids: dict[str, int] = {bot_username: 1}
         self._counter = 0
+        self._connections = 0
+        self._open: set[socket.socket] = set()  # kept alive, maybe by a client that leaked it
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._routes = self._build_routes()
@@ -654,6 +671,10 @@ class FakeGitLab:
         """Stop serving and release the socket and threads."""
         if self._server is not None:
             self._server.shutdown()
+            with self._lock:
+                for connection in self._open:  # else server_close waits on their threads
+                    with contextlib.suppress(OSError):
+                        connection.shutdown(socket.SHUT_RDWR)
             self._server.server_close()
             self._server = None
         if self._thread is not None:
@@ -959,6 +980,16 @@ class FakeGitLab:
 
     # ----------------------------------------------------------------- internals: HTTP
 
+    def _opened(self, connection: socket.socket) -> int:
+        with self._lock:
+            self._connections += 1
+            self._open.add(connection)
+            return self._connections
+
+    def _closed(self, connection: socket.socket) -> None:
+        with self._lock:
+            self._open.discard(connection)
+
     def _respond(self, incoming: _Incoming) -> tuple[int, dict[str, str], bytes]:
         with self._lock:
             try:
@@ -1014,6 +1045,7 @@ class FakeGitLab:
             None,
             token_kind in ("write", "job"),
             token_kind=token_kind,
+            connection=incoming.connection,
         )
         self.requests.append(record)
         body = _parse_body(incoming.headers, incoming.body)
