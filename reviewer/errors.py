@@ -29,10 +29,13 @@ class ModelError(ReviewError):
     It carries what the attempts cost, for telemetry: requests sent and the last model tried.
     """
 
-    def __init__(self, message: str, *, model: str = "", attempts: int = 0) -> None:
+    def __init__(
+        self, message: str, *, model: str = "", attempts: int = 0, key_refused: bool = False
+    ) -> None:
         super().__init__(message)
         self.model = model
         self.attempts = attempts
+        self.key_refused = key_refused  # every model answered 401/403: a key problem
 
 
 class PlatformError(ReviewError):

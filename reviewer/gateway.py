@@ -143,16 +143,19 @@ class LiteLLMGateway:
         started = time.monotonic()
         errors: list[str] = []
         attempts = 0
+        refused = True
         for position, model in enumerate(self.models):
             try:
                 response, tries = self._complete_with_retries(model, system, user)
             except ModelError as exc:
                 errors.append(f"{model}: {exc}")
                 attempts += exc.attempts
+                refused = refused and exc.key_refused
                 continue
             latency = time.monotonic() - started
             return _reply(response, model, latency, attempts + tries - 1, position > 0)
-        raise ModelError("; ".join(errors), model=self.models[-1], attempts=attempts)
+        message = "; ".join(errors)
+        raise ModelError(message, model=self.models[-1], attempts=attempts, key_refused=refused)
 
     def _complete_with_retries(self, model: str, system: str, user: str) -> tuple[Any, int]:
         """The response and how many requests it took; ModelError after the last retry."""
@@ -167,7 +170,10 @@ class LiteLLMGateway:
             response = retrying(self._call, model, system, user)
         except Exception as exc:  # litellm raises many types; translated once, here
             attempts = retrying.statistics.get("attempt_number", 1)
-            raise ModelError(describe_error(exc), model=model, attempts=attempts) from exc
+            refused = getattr(exc, "status_code", None) in {401, 403}
+            raise ModelError(
+                describe_error(exc), model=model, attempts=attempts, key_refused=refused
+            ) from exc
         return response, retrying.statistics.get("attempt_number", 1)
 
     def _wait(self, state: RetryCallState) -> float:

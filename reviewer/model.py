@@ -102,6 +102,7 @@ class CallRecord:
     fallback: bool
     outcome: Literal["ok", "cached", "failed"]
     error: str = ""
+    key_refused: bool = False  # failed because every model refused the API key (401/403)
 
 
 @dataclass(frozen=True)

@@ -71,6 +71,12 @@ def run(args: argparse.Namespace) -> int:
     return exit_code(result, config)
 
 
+KEY_REFUSED = (
+    "ai-review: error: the model refused the API key (HTTP 401/403): check AI_REVIEW_API_KEY "
+    "or the provider's key variable, and that the key may use this model"
+)
+
+
 def _kind(args: argparse.Namespace) -> str:
     if args.diff is not None:
         return "diff"
@@ -225,6 +231,10 @@ def _write_report(result: ReviewResult, args: argparse.Namespace) -> None:
 def exit_code(result: ReviewResult, config: Config) -> int:
     summary = result.summary
     if summary.chunks and summary.failed_chunks == summary.chunks:
+        failed = [call for call in result.calls if call.outcome == "failed"]
+        if failed and all(call.key_refused for call in failed):
+            print(KEY_REFUSED, file=sys.stderr)
+            return 2  # a configuration error: exit 3 would read as an outage and be allowed
         return 3
     if config.fail_on is not None:
         threshold = severity_rank(config.fail_on)

@@ -296,3 +296,14 @@ def test_version_and_help_return_0(capsys: pytest.CaptureFixture[str]) -> None:
     assert capsys.readouterr().out == "ai-review 0.1.0\n"
     assert main(["--help"]) == 0
     assert "--fail-on" in capsys.readouterr().out
+
+
+def test_a_refused_api_key_is_a_configuration_error(
+    capsys: pytest.CaptureFixture[str], model_server: FakeModelServer
+) -> None:
+    model_server.set_default(error_reply(401))
+    code, report, err = run_json(capsys, "--diff", SAMPLE, *model_args(model_server))
+    assert code == 2
+    assert err.count("\n") == 1 and "refused the API key" in err
+    assert report["summary"]["failed_chunks"] == 1  # the review is still reported
+    assert len(model_server.requests) == 1  # a 401 is not retried
