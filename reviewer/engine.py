@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from reviewer.budget import plan_budget
-from reviewer.builtin import builtin_findings, redact_diff, redact_text
+from reviewer.builtin import builtin_findings
 from reviewer.cache import ResponseCache
 from reviewer.chunk import Chunk, build_chunks
 from reviewer.config import Config
@@ -23,6 +23,7 @@ from reviewer.gateway import Gateway, price_per_token
 from reviewer.model import CallRecord, Finding, ReviewResult, Skipped, Summary
 from reviewer.prompt import PromptInputs, render_review, render_system
 from reviewer.rank import rank_findings
+from reviewer.redact import redact_diff, redact_text
 from reviewer.select import select_files
 
 __all__ = ["Progress", "ReviewInput", "review"]

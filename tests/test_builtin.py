@@ -11,15 +11,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reviewer.builtin import (
-    SECRET_PATTERNS,
-    SecretMatch,
-    builtin_findings,
-    find_secrets,
-    redact_diff,
-    redact_text,
-)
+from reviewer.builtin import builtin_findings
 from reviewer.diff import Diff, DiffLine, FileDiff, Hunk, parse_diff
+from reviewer.redact import SECRET_PATTERNS, SecretMatch, find_secrets, redact_diff, redact_text
 
 AWS_KEY = "AKIA" + "Q3EGWDKYZ7N4PLRT"
 AWS_SECRET = "wJalrXUtnFEMI/K7MDENG/" + "bPxRfiCYzq3PlX9vTk"
