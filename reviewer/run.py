@@ -64,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
         if kind == "diff" and not change.review_input.diff.files:
             print("ai-review: nothing to review: the diff is empty", file=sys.stderr)
             return 0
-        result = _review(change, config, args)
+        result = _review(change, config, args, posting=kind != "diff")
         _publish(platform, change, result, args, telemetry)
     finally:  # its HTTP session, whatever happened
         platform.close()
@@ -101,11 +101,11 @@ def _publish(
         _write_report(result, args)
 
 
-def _review(change: Change, config: Config, args: argparse.Namespace) -> ReviewResult:
+def _review(
+    change: Change, config: Config, args: argparse.Namespace, *, posting: bool
+) -> ReviewResult:
     chosen = route(config, change.identity, args.arm)
-    gateway, note = (
-        _gateway(chosen, config, posting=_kind(args) != "diff") if chosen else (None, "")
-    )
+    gateway, note = _gateway(chosen, config, posting=posting) if chosen else (None, "")
     cache = _cache(chosen, config, change, args.no_cache) if gateway and chosen else None
     with _progress_bar() as progress:
         result = review(

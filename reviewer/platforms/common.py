@@ -87,7 +87,7 @@ def restrict_to(diff: Diff, changed: Diff) -> Diff:
             continue
         hunks = tuple(h for h in file.hunks if _overlaps(_new_range(h), ranges[file.path]))
         if hunks or not file.hunks:
-            files.append(_with_hunks(file, hunks))
+            files.append(replace(file, hunks=hunks))
     return Diff(tuple(files))
 
 
@@ -97,10 +97,6 @@ def _new_range(hunk: Hunk) -> tuple[int, int]:
 
 def _overlaps(span: tuple[int, int], spans: list[tuple[int, int]]) -> bool:
     return any(span[0] <= end and start <= span[1] for start, end in spans)
-
-
-def _with_hunks(file: FileDiff, hunks: tuple[Hunk, ...]) -> FileDiff:
-    return replace(file, hunks=hunks)
 
 
 def placement_problem(finding: Finding, file: FileDiff | None) -> str | None:
