@@ -10,11 +10,13 @@ from pathlib import Path
 from typing import Protocol
 
 from reviewer.diff import Hunk
+from reviewer.errors import UsageError
 
 MAX_FILE_BYTES = 2_000_000
 _BINARY_SNIFF_BYTES = 8192
 MAX_GUIDELINE_CHARS = 20_000
 _SCAN_LIMIT = 3000
+VCS_METADATA = frozenset({".git", ".hg", ".svn"})
 # A line that opens a scope in common languages: def/class/func/fn/function/impl/...
 _SCOPE = re.compile(
     r"^\s*(?:(?:export|public|private|protected|static|async|pub(?:\(\w+\))?|override|final|"
@@ -36,22 +38,51 @@ class NoContext:
 
 
 class LocalCheckout:
-    """Files from a checkout on disk. Paths never escape the checkout, even through symlinks."""
+    """Files from a checkout on disk: the one place every read of the checkout (context,
+    guidelines, repository tools) goes through. A path is resolved, symlinks included, and
+    read only when it stays inside the checkout and outside VCS metadata (`.git/` holds the
+    job's credentials). What cannot be read for another reason than absence (a symlink loop,
+    an unreadable file, a refused path) is skipped and recorded in `skipped`."""
 
     def __init__(self, root: Path) -> None:
         self.root = root.resolve()
+        self.skipped: dict[str, str] = {}  # path -> why it was not read, for the summary
 
     def read(self, path: str) -> str | None:
-        target = (self.root / path).resolve()
-        if not target.is_relative_to(self.root) or not target.is_file():
-            return None
         try:
-            if target.stat().st_size > MAX_FILE_BYTES:
+            target = confine(self.root, path)
+            if not target.is_file() or target.stat().st_size > MAX_FILE_BYTES:
                 return None
             data = target.read_bytes()
-        except OSError:
+        except OutsideRepository as exc:
+            self.skipped[path] = str(exc)
+            return None
+        except OSError as exc:
+            if not isinstance(exc, FileNotFoundError):
+                self.skipped[path] = f"unreadable ({exc.strerror or type(exc).__name__})"
             return None
         return decode_file(data)
+
+
+class OutsideRepository(UsageError):
+    """A path that resolves outside the repository root or into VCS metadata, or cannot be
+    resolved; the message completes "PATH is ...": "outside the repository"."""
+
+
+def confine(root: Path, path: str | Path) -> Path:
+    """`path` (relative to `root`, or absolute) resolved with its symlinks, when it stays
+    inside `root` and out of `.git/`, `.hg/` and `.svn/`; else OutsideRepository."""
+    base = root.resolve()
+    try:
+        target = (base / path).resolve()
+    except (OSError, RuntimeError) as exc:  # a symlink loop: RuntimeError up to Python 3.12
+        raise OutsideRepository("a symlink loop") from exc
+    if not target.is_relative_to(base):
+        raise OutsideRepository("outside the repository")
+    parts = {*Path(path).parts, *target.relative_to(base).parts}
+    if any(part.lower() in VCS_METADATA for part in parts):
+        raise OutsideRepository("inside VCS metadata (.git/)")
+    return target
 
 
 @dataclass(frozen=True)

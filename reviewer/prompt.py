@@ -1,17 +1,25 @@
-"""Render the prompts from jinja2 templates in `prompts/` (a repository may override them)."""
+"""Render the prompts from jinja2 templates in `prompts/` (a repository may override them).
+
+Templates are data too: they render in jinja2's immutable sandbox with no globals, and a
+repository's own templates load only from inside their directory (no symlink out of it).
+Everything the change brings is put between tags that it cannot close: text that looks like
+one of the prompt's tags is neutralized first, and the tags carry a nonce of the whole block.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
 import jinja2
+import jinja2.sandbox
 
 from reviewer.chunk import Chunk, file_header, render_hunk
-from reviewer.context import Guideline, hunk_context
+from reviewer.context import Guideline, OutsideRepository, confine, hunk_context
 from reviewer.diff import FileDiff
 from reviewer.errors import ConfigError
 
@@ -24,19 +32,49 @@ def _default_prompts_dir() -> Path:
     return installed if installed.is_dir() else here.parent / "prompts"
 
 
+# "<untrusted-...", "</ untrusted...", any case: the start of one of the prompt's own tags.
+_TAG_LIKE = re.compile(r"<(?=\s*/?\s*untrusted)", re.IGNORECASE)
+_TAG_STANDIN = "\u2039"  # a single left angle quote: reads alike to a model, opens no tag
+
+
+def neutralize_tags(text: str) -> str:
+    """Untrusted text (diff, context, title, description, guidelines, tool results) with
+    anything that could open or close one of the prompt's `<untrusted-...>` tags made
+    inert, whatever the nonce: the text can never step outside its block."""
+    return _TAG_LIKE.sub(_TAG_STANDIN, text)
+
+
+class _ConfinedLoader(jinja2.FileSystemLoader):
+    """A repository's templates: a name that resolves outside the directory (a symlink
+    out of it, into `.git/`) is refused, loudly: no silent fallback to the shipped one."""
+
+    def get_source(
+        self, environment: jinja2.Environment, template: str
+    ) -> tuple[str, str, Callable[[], bool]]:
+        for directory in self.searchpath:
+            try:
+                confine(Path(directory), template)
+            except OutsideRepository as exc:
+                raise jinja2.TemplateError(f"{template} is refused: it is {exc}") from exc
+        return super().get_source(environment, template)
+
+
 @cache
 def _environment(override: str | None) -> jinja2.Environment:
-    search = [_default_prompts_dir()]
+    loaders: list[jinja2.BaseLoader] = []
     if override:
         if not Path(override).is_dir():
             raise ConfigError(f"prompts_dir {override} is not a directory")
-        search.insert(0, Path(override))
-    return jinja2.Environment(
-        loader=jinja2.FileSystemLoader([str(p) for p in search]),
+        loaders.append(_ConfinedLoader(override))
+    loaders.append(jinja2.FileSystemLoader(str(_default_prompts_dir())))
+    environment = jinja2.sandbox.ImmutableSandboxedEnvironment(
+        loader=jinja2.ChoiceLoader(loaders),
         undefined=jinja2.StrictUndefined,
-        autoescape=False,  # noqa: S701 - prompts are plain text, not HTML
+        autoescape=False,  # prompts are plain text, not HTML
         keep_trailing_newline=True,
     )
+    environment.globals.clear()  # no range, lipsum, cycler...: only the values we pass
+    return environment
 
 
 @dataclass(frozen=True)
@@ -52,8 +90,12 @@ class PromptInputs:
 
 def render_system(inputs: PromptInputs) -> str:
     """The static part of every request: identical across chunks so providers can cache it."""
-    nonce = _nonce("".join(g.text for g in inputs.guidelines))
-    text = _render(inputs.prompts_dir, "system.j2", guidelines=inputs.guidelines, nonce=nonce)
+    guidelines = tuple(
+        Guideline(neutralize_tags(g.path).replace('"', "'"), neutralize_tags(g.text))
+        for g in inputs.guidelines
+    )
+    nonce = _nonce(*(part for g in guidelines for part in (g.path, g.text)))
+    text = _render(inputs.prompts_dir, "system.j2", guidelines=guidelines, nonce=nonce)
     return text.strip() + "\n"
 
 
@@ -75,14 +117,18 @@ def render_review(chunk: Chunk, inputs: PromptInputs, file_lines: FileLines) -> 
     """One chunk's request. It depends on the chunk alone (not on its position among the
     chunks), so an unchanged chunk gives the same prompt, and a cache hit, after a push."""
     files = [_file_view(file, inputs.context_lines, file_lines) for file in chunk.files]
-    body = "\n".join(f.header + "".join(h.text for h in f.hunks) for f in files)
+    title, description = neutralize_tags(inputs.title), neutralize_tags(inputs.description)
+    shown = [title, description]
+    for file in files:
+        shown.append(file.header)
+        shown.extend(part for h in file.hunks for part in (h.scope, h.before, h.text, h.after))
     return _render(
         inputs.prompts_dir,
         "review.j2",
         files=files,
-        title=inputs.title,
-        description=inputs.description,
-        nonce=_nonce(body + inputs.title + inputs.description),
+        title=title,
+        description=description,
+        nonce=_nonce(*shown),
     )
 
 
@@ -104,15 +150,21 @@ def _file_view(file: FileDiff, around: int, file_lines: FileLines) -> FileView:
     for hunk in file.hunks:
         context = hunk_context(lines, hunk, around)
         before, after = _numbered(context.before), _numbered(context.after)
-        hunks.append(HunkView(context.scope, before, render_hunk(hunk), after))
-    return FileView(file_header(file), tuple(hunks))
+        shown = (context.scope, before, render_hunk(hunk), after)
+        hunks.append(HunkView(*(neutralize_tags(part) for part in shown)))
+    return FileView(neutralize_tags(file_header(file)), tuple(hunks))
 
 
 def _numbered(lines: Sequence[tuple[int, str]]) -> str:
     return "\n".join(f"{number:>5}  {text}" for number, text in lines)
 
 
-def _nonce(text: str) -> str:
-    # Tags around untrusted text end with a nonce derived from that text, so the text cannot
-    # close its own tag; derived, not random, so identical chunks give identical prompts.
-    return hashlib.sha256(text.encode("utf-8", errors="replace")).hexdigest()[:12]
+def _nonce(*parts: str) -> str:
+    # Tags around untrusted text end with a nonce derived from all of the text inside them
+    # (every part, length-prefixed), so no part can carry its own closing tag; derived, not
+    # random, so identical chunks give identical prompts. Tag-like text is neutralized too.
+    digest = hashlib.sha256()
+    for part in parts:
+        data = part.encode("utf-8", errors="replace")
+        digest.update(len(data).to_bytes(8, "big") + data)
+    return digest.hexdigest()[:12]

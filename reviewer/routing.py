@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from reviewer.config import Arm, Config
 from reviewer.errors import ConfigError
+from reviewer.trust import is_platform_credential
 
 
 @dataclass(frozen=True)
@@ -65,10 +66,16 @@ def resolve_headers(
     headers: tuple[tuple[str, str], ...], env: Mapping[str, str] = os.environ
 ) -> dict[str, str]:
     """Header values written as `env:NAME` are read from the environment, so keys stay out
-    of committed config files."""
+    of committed config files; never a platform's credential (GITHUB_TOKEN, CI_JOB_TOKEN...),
+    which belongs to another service than the model gateway."""
     resolved = {}
     for name, value in headers:
         var = value.removeprefix("env:") if value.startswith("env:") else None
+        if var is not None and is_platform_credential(var):
+            raise ConfigError(
+                f"extra header {name} may not carry {var}: it is a platform credential, not a "
+                "model gateway's key"
+            )
         if var is not None and var not in env:
             raise ConfigError(f"extra header {name} needs the environment variable {var}")
         resolved[name] = env[var] if var is not None else value

@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from reviewer.cache import CacheScope, ResponseCache
-from reviewer.config import Config, load_config
+from reviewer.config import Config
+from reviewer.context import LocalCheckout
 from reviewer.engine import Progress, review
 from reviewer.errors import InputError, UsageError
 from reviewer.gateway import LiteLLMGateway
@@ -22,49 +23,80 @@ from reviewer.rank import OVER_MAX_COMMENTS
 from reviewer.report import render
 from reviewer.routing import Route, resolve_headers, route
 from reviewer.telemetry import TelemetryFile, open_telemetry
+from reviewer.trust import BaseRevision, TrustedConfig, changed_config_note, load_trusted_config
 
 
-def _local(args: argparse.Namespace, config: Config, root: Path | None) -> Platform:
+def _local(args: argparse.Namespace, root: Path | None) -> tuple[Platform, TrustedConfig]:
     from reviewer.platforms.local import LocalDiff
 
-    return LocalDiff(args.diff, root)
+    trusted = load_trusted_config(root, args.config, _flags(args), None)
+    return LocalDiff(args.diff, root), trusted
 
 
-def _github(args: argparse.Namespace, config: Config, root: Path | None) -> Platform:
-    from reviewer.platforms import github
+def _github(args: argparse.Namespace, root: Path | None) -> tuple[Platform, TrustedConfig]:
+    """The pull request's API session, first used to read the config at the base commit."""
+    from reviewer.platforms import github, github_api, github_env
 
-    return github.from_environment(args, config, root, os.environ)
+    github_env.refuse_fork_checkout(os.environ, root)
+    api = github_api.GitHubAPI(github_env.detect(args.repo, args.pr, os.environ))
+    base = BaseRevision(
+        _checkout(root),
+        github_env.base_shas(os.environ),
+        lambda paths: github_api.read_at_base(api, paths),  # the pull request is read once
+    )
+    with _closed_on_error(api):
+        trusted = load_trusted_config(root, args.config, _flags(args), base)
+        return github.from_environment(args, trusted.config, root, os.environ, api), trusted
 
 
-def _gitlab(args: argparse.Namespace, config: Config, root: Path | None) -> Platform:
-    from reviewer.platforms import gitlab
+def _gitlab(args: argparse.Namespace, root: Path | None) -> tuple[Platform, TrustedConfig]:
+    """The merge request's API session, first used to read the config at the base commit."""
+    from reviewer.platforms import gitlab, gitlab_api, gitlab_env
 
-    return gitlab.from_environment(args, config, root, os.environ)
+    api = gitlab_api.connect(gitlab_env.detect(args.project, args.mr, os.environ))
+    hinted = os.environ.get("CI_MERGE_REQUEST_DIFF_BASE_SHA", "").strip()
+    base = BaseRevision(
+        _checkout(root),
+        frozenset({hinted} if hinted else ()),
+        lambda paths: gitlab_api.read_at_base(api, paths, hinted or None),
+    )
+    with _closed_on_error(api):
+        trusted = load_trusted_config(root, args.config, _flags(args), base)
+        return gitlab.from_environment(args, trusted.config, root, os.environ, api), trusted
 
 
-PLATFORMS: dict[str, Callable[[argparse.Namespace, Config, Path | None], Platform]] = {
-    "diff": _local,
-    "github": _github,
-    "gitlab": _gitlab,
-}
+def _checkout(root: Path | None) -> str | None:
+    from reviewer.platforms.common import checkout_head
+
+    return checkout_head(root) if root is not None else None
+
+
+@contextmanager
+def _closed_on_error(api: Any) -> Iterator[None]:
+    try:
+        yield
+    except BaseException:
+        api.close()
+        raise
+
+
+# Each returns the platform and the run's config, read where that platform trusts it.
+PLATFORMS: dict[str, Callable[[argparse.Namespace, Path | None], tuple[Platform, TrustedConfig]]]
+PLATFORMS = {"diff": _local, "github": _github, "gitlab": _gitlab}
 
 
 def run(args: argparse.Namespace) -> int:
     kind = _kind(args)
     root = repo_root(args.repo_root)
-    if kind == "github":
-        from reviewer.platforms.github_env import refuse_fork_checkout
-
-        refuse_fork_checkout(os.environ, root)
-    config = load_config(root or Path.cwd(), args.config, _flags(args))
-    telemetry = open_telemetry(args.telemetry) if args.telemetry else None  # fail before paying
-    platform = PLATFORMS[kind](args, config, root)
+    platform, trusted = PLATFORMS[kind](args, root)
+    config = trusted.config
     try:
+        telemetry = open_telemetry(args.telemetry) if args.telemetry else None  # before paying
         change = platform.fetch(full=args.full)
         if kind == "diff" and not change.review_input.diff.files:
             print("ai-review: nothing to review: the diff is empty", file=sys.stderr)
             return 0
-        result = _review(change, config, args, posting=kind != "diff")
+        result = _with_notes(_review(change, config, args, posting=kind != "diff"), change, trusted)
         _publish(platform, change, result, args, telemetry)
     finally:  # its HTTP session, whatever happened
         platform.close()
@@ -120,6 +152,22 @@ def _review(
     return replace(result, summary=replace(result.summary, note=note)) if note else result
 
 
+def _with_notes(result: ReviewResult, change: Change, trusted: TrustedConfig) -> ReviewResult:
+    """The summary says what the change brought that was not used: its config edits, and
+    files of the checkout that were not read (a symlink loop, a path into .git/)."""
+    notes = [
+        result.summary.note,
+        changed_config_note(change.review_input.diff, change.source.read, trusted),
+    ]
+    if isinstance(change.source, LocalCheckout) and change.source.skipped:
+        skipped = "; ".join(
+            f"{path} ({why})" for path, why in sorted(change.source.skipped.items())
+        )
+        notes.append(f"Not read from the checkout: {skipped}.")
+    note = " ".join(part for part in notes if part)
+    return replace(result, summary=replace(result.summary, note=note))
+
+
 def repo_root(flag: str | None) -> Path | None:
     if flag is not None:
         path = Path(flag)
@@ -149,7 +197,11 @@ def _changes_cache(cache_dir: Path, change: Change) -> bool:
     cache = cache_dir.resolve()
     relative = None if cache_dir.is_absolute() else cache_dir.as_posix().removeprefix("./")
     for file in change.review_input.diff.files:
-        if (Path.cwd() / file.path).resolve().is_relative_to(cache):
+        try:
+            resolved = (Path.cwd() / file.path).resolve()
+        except (OSError, RuntimeError):  # a symlink loop: it leads nowhere, nor into the cache
+            continue
+        if resolved.is_relative_to(cache):
             return True
         if relative and Path(file.path).is_relative_to(relative):
             return True

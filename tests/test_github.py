@@ -149,6 +149,14 @@ def review(
     return code, json.loads(out) if out.strip() else {}, err
 
 
+def context_reads(gh: FakeGitHub) -> list[RecordedRequest]:
+    """Files read through the API for context; the config is read at the base commit."""
+    reads = [r for r in gh.requests if "/contents/" in r.path]
+    config = [r for r in reads if r.path.endswith(("/.ai-review.toml", "/pyproject.toml"))]
+    assert {r.query["ref"] for r in config} <= {BASE_SHA}
+    return [r for r in reads if r not in config]
+
+
 def writes(gh: FakeGitHub) -> list[tuple[str, str, int]]:
     return [(r.method, r.path, r.status) for r in gh.requests if r.method != "GET"]
 
@@ -474,7 +482,7 @@ def test_300_files_are_paged_through_and_all_reviewed_or_listed(
     assert code == 0, err
     pages = [r.query.get("page", "1") for r in gh.requests if r.path == f"{PULL_PATH}/files"]
     assert pages == ["1", "2", "3"]
-    assert not [r for r in gh.requests if "/contents/" in r.path]
+    assert not context_reads(gh)
     prompts = "\n".join(r.prompt_text for r in model_server.requests)
     assert all(f"pkg/mod_{i:03}.py" in prompts for i in range(298))
     assert report["summary"]["files_reviewed"] == 298
@@ -502,7 +510,7 @@ def test_context_comes_from_the_api_at_the_head_unless_the_checkout_is_the_head(
     prompt = model_server.requests[0].prompt_text
     assert "Money is Decimal, never float." in prompt
     assert "Guidelines of the merge commit" not in prompt
-    reads = [r for r in gh.requests if "/contents/" in r.path]
+    reads = context_reads(gh)
     assert {r.query["ref"] for r in reads} == {HEAD}
     assert len({r.path for r in reads}) == len(reads)  # each file read once
 

@@ -13,7 +13,13 @@ import pytest
 
 from reviewer.cli import main
 from reviewer.platforms.gitlab_env import detect
-from tests.fakes.gitlab_server import LINE_CODE_ERROR, FakeGitLab, MRDiff, line_code
+from tests.fakes.gitlab_server import (
+    LINE_CODE_ERROR,
+    FakeGitLab,
+    MRDiff,
+    RecordedRequest,
+    line_code,
+)
 from tests.fakes.model_server import FakeModelServer, findings_reply
 
 TOKEN = "glpat-write-secret-1234"
@@ -172,6 +178,14 @@ def first_review(
     assert code == 0, err
 
 
+def context_reads(fake: FakeGitLab) -> list[RecordedRequest]:
+    """Files read through the API for context; the config is read at the base commit."""
+    reads = [r for r in fake.requests if "/repository/files/" in r.path]
+    config = [r for r in reads if r.path.endswith(("/.ai-review.toml/raw", "/pyproject.toml/raw"))]
+    assert {r.query.get("ref") for r in config} <= {BASE}
+    return [r for r in reads if r not in config]
+
+
 def test_first_review_posts_every_kind_of_line(
     capsys: pytest.CaptureFixture[str], fake: FakeGitLab, model_server: FakeModelServer
 ) -> None:
@@ -220,7 +234,7 @@ def test_one_session_serves_the_whole_run(
 ) -> None:
     fake.set_files(PROJECT, HEAD, {PATH: "import os\n", "REVIEW.md": "Rates are never negative."})
     first_review(capsys, fake, model_server)
-    reads = [r.path for r in fake.requests if "/repository/files/" in r.path]
+    reads = [r.path for r in context_reads(fake)]
     assert len(reads) == 2  # the changed file for context, the guideline file
     assert "Rates are never negative." in model_server.requests[0].prompt_text
     assert {r.connection for r in fake.requests} == {1}  # fetch, every read, publish
@@ -483,7 +497,7 @@ def test_checkout_at_the_head_commit_is_the_context(
     (checkout / ".git" / "HEAD").write_text(HEAD + "\n")
     code, _, err = run(capsys, None, "--repo-root", str(checkout))
     assert code == 0, err
-    assert not any("/repository/files/" in r.path for r in fake.requests)
+    assert not context_reads(fake)
 
 
 def test_fail_on_gate_always_reviews_everything(

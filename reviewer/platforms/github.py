@@ -54,13 +54,17 @@ _STATUS: dict[str, FileStatus] = {
 
 
 def from_environment(
-    args: argparse.Namespace, config: Config, root: Path | None, environ: Mapping[str, str]
+    args: argparse.Namespace,
+    config: Config,
+    root: Path | None,
+    environ: Mapping[str, str],
+    api: GitHubAPI | None = None,  # the run's session, when the config was read through it
 ) -> GitHubPlatform:
-    target = detect(args.repo, args.pr, environ)
+    target = api.target if api is not None else detect(args.repo, args.pr, environ)
     # A --fail-on gate must see every finding: then each run reviews the whole pull request
     # (the cache keeps unchanged parts free), and only the posting skips what stands already.
     gate = config.fail_on is not None
-    return GitHubPlatform(target, GitHubAPI(target), root, review_all=gate)
+    return GitHubPlatform(target, api or GitHubAPI(target), root, review_all=gate)
 
 
 @dataclass(frozen=True)

@@ -107,6 +107,10 @@ class GitHubAPI:
         self._pull: PullRequest = self._repo.get_pull(target.number)
         self._login: str | None = None
 
+    @property
+    def target(self) -> GitHubTarget:
+        return self._target
+
     def close(self) -> None:
         """Close the HTTP session (PyGithub keeps it open otherwise). Closing twice is fine."""
         self._client.close()
@@ -319,3 +323,16 @@ def _reaction_kinds(rollup: dict[str, Any]) -> frozenset[str]:
     return frozenset(
         kind for kind, count in rollup.items() if kind not in ("url", "total_count") and count
     )
+
+
+def read_at_base(api: GitHubAPI, paths: Sequence[str]) -> tuple[str, dict[str, str | None]]:
+    """The pull request's base commit and these files' text there (None: absent), read
+    until one exists: the repository's trusted config, as the target branch had it before
+    the change. The pull request is read once per session: fetch() reuses it."""
+    base = api.pull().base_sha
+    texts: dict[str, str | None] = {}
+    for path in paths:
+        texts[path] = api.read_file(path, base)
+        if texts[path] is not None:
+            break
+    return base, texts

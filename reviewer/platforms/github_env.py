@@ -75,20 +75,32 @@ def detect(repo: str | None, number: int | None, env: Mapping[str, str]) -> GitH
 
 
 def refuse_fork_checkout(env: Mapping[str, str], root: Path | None) -> None:
-    """Under `pull_request_target` the job holds the repository's secrets. If the workflow
-    checked out the fork's head, that checkout's `.ai-review.toml` could choose the gateway
-    (where the API key is sent) or the prompts: ai-review refuses to read from it."""
+    """Under `pull_request_target` the job holds the repository's secrets. A checkout of
+    anything but the base commit (the fork's head, or `refs/pull/N/merge`, which merges it)
+    holds the change's files: ai-review refuses to run next to them."""
     if env.get("GITHUB_EVENT_NAME") != "pull_request_target" or root is None:
         return
+    checked_out = checkout_head(root)
+    if checked_out in base_shas(env):
+        return
     pull = _event(env.get("GITHUB_EVENT_PATH")).get("pull_request")
-    head_sha = _nested(pull, "head", "sha")
-    fork = _nested(pull, "head", "repo", "full_name") != _nested(pull, "base", "repo", "full_name")
-    if head_sha and fork and checkout_head(root) == head_sha:
-        raise UsageError(
-            "pull_request_target with the fork's head checked out: ai-review will not read its "
-            "config or prompts with secrets in reach; check out the base branch (the default) "
-            "or use the pull_request event"
-        )
+    what = "the fork's head" if checked_out == _nested(pull, "head", "sha") else "a commit"
+    raise UsageError(
+        f"pull_request_target with {what} checked out"
+        f"{' that is not the base commit' if what == 'a commit' else ''}: ai-review will not "
+        "run next to the change's files with secrets in reach; check out the base branch "
+        "(actions/checkout's default) or use the pull_request event"
+    )
+
+
+def base_shas(env: Mapping[str, str]) -> frozenset[str]:
+    """The base commit as the job names it: the event's `pull_request.base.sha`, and under
+    pull_request_target GITHUB_SHA (the base branch's last commit, what checkout takes)."""
+    pull = _event(env.get("GITHUB_EVENT_PATH")).get("pull_request")
+    shas = {_nested(pull, "base", "sha")}
+    if env.get("GITHUB_EVENT_NAME") == "pull_request_target":
+        shas.add(env.get("GITHUB_SHA"))
+    return frozenset(sha for sha in shas if isinstance(sha, str) and sha)
 
 
 def _event(path: str | None) -> dict[str, Any]:

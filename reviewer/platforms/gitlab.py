@@ -25,10 +25,14 @@ from reviewer.platforms.gitlab_post import Fetched, Summary, last_summary, publi
 
 
 def from_environment(
-    args: argparse.Namespace, config: Config, root: Path | None, env: Mapping[str, str]
+    args: argparse.Namespace,
+    config: Config,
+    root: Path | None,
+    env: Mapping[str, str],
+    api: GitLabAPI | None = None,  # the run's session, when the config was read through it
 ) -> GitLabMergeRequest:
-    target = detect(args.project, args.mr, env)
-    return GitLabMergeRequest(target, connect(target), config, root)
+    target = api.target if api is not None else detect(args.project, args.mr, env)
+    return GitLabMergeRequest(target, api or connect(target), config, root)
 
 
 class GitLabMergeRequest:

@@ -8,7 +8,7 @@ python-gitlab itself.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, cast
@@ -87,12 +87,22 @@ class GitLabAPI:
         self._project = project
         self._mr = project.mergerequests.get(target.mr_iid, lazy=True)
         self._mr_path = f"/projects/{project.encoded_id}/merge_requests/{target.mr_iid}"
+        self._merge_request: MergeRequest | None = None  # read once: the config needs it too
+
+    @property
+    def target(self) -> GitLabTarget:
+        return self._target
 
     def close(self) -> None:
         """Close the HTTP session. Closing twice is fine."""
         self._client.session.close()
 
     def merge_request(self) -> MergeRequest:
+        if self._merge_request is None:
+            self._merge_request = self._read_merge_request()
+        return self._merge_request
+
+    def _read_merge_request(self) -> MergeRequest:
         with self._translated("reading the merge request", missing=UsageError):
             project = self._client.projects.get(self._target.project, **_RETRY)
             mr = project.mergerequests.get(self._target.mr_iid, **_RETRY)
@@ -256,3 +266,18 @@ def _note(raw: dict[str, Any], discussion_id: str) -> Note:
 def _award(raw: dict[str, Any]) -> Award:
     user = raw.get("user") or {}
     return Award(name=str(raw.get("name") or ""), author=str(user.get("username") or ""))
+
+
+def read_at_base(
+    api: GitLabAPI, paths: Sequence[str], base: str | None = None
+) -> tuple[str, dict[str, str | None]]:
+    """The merge request's base commit (`base` when the job names it) and these files' text
+    there (None: absent), read until one exists: the repository's trusted config, as the
+    target branch had it before the change."""
+    base = base or api.merge_request().refs.base_sha
+    texts: dict[str, str | None] = {}
+    for path in paths:
+        texts[path] = api.read_file(path, base)
+        if texts[path] is not None:
+            break
+    return base, texts
