@@ -6,6 +6,11 @@ re-emitted as a canonical top-level fence (longer than any backtick run inside i
 backtick that does not pair into a one-line code span becomes the entity `&#96;`: the published
 text then has exactly the code regions this module decided on, whatever the original nesting
 was. Prose outside them has no raw `<`, so no HTML block or tag can start there either.
+Hidden ai-review markers are removed from model text wherever they appear, code included: a
+marker decides what the tool takes for its own summary and for findings already posted.
+
+For the terminal and the CI log, `terminal_safe` makes control characters (ESC sequences,
+carriage returns, bidi overrides) visible and breaks workflow commands (`::error::`).
 """
 
 from __future__ import annotations
@@ -31,10 +36,44 @@ _BACKSLASH_ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
 _SCHEME = re.compile(r"^(?P<scheme>[a-z][a-z0-9+.-]*):", re.IGNORECASE)
 _SAFE_SCHEMES = frozenset({"http", "https"})
 _LANGUAGE = re.compile(r"[\w+#.:-]*")  # also GitLab's `suggestion:-1+2`
+# A hidden marker (`<!-- ai-review:summary head=... -->`, `<!-- ai-review:fp=... -->`), whole
+# or only its opening; the bounded length keeps the match linear.
+_MARKER = re.compile(r"<!--\s*ai-review[^>\n]{0,300}?-->|<!--\s*ai-review", re.IGNORECASE)
+# C0 controls but tab and newline, DEL, C1 controls, bidi overrides and isolates.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+# `::name ...::` (the runner's workflow commands, wherever a wrap may put them at a line's
+# start) and the older `##[name]` form.
+_WORKFLOW_COMMAND = re.compile(r"::(?=[A-Za-z][\w-]*[\s:,=])|##(?=\[)")
+
+
+def strip_markers(text: str) -> str:
+    """`text` without anything that could read as one of ai-review's hidden markers."""
+    while True:
+        stripped = _MARKER.sub("", text)
+        if stripped == text:
+            return text
+        text = stripped
+
+
+def terminal_safe(text: str) -> str:
+    """Model or change text for a terminal or a CI log: control characters shown as their
+    Unicode pictures (no ESC sequence, no carriage-return overwrite, no bidi reordering), and
+    no workflow command the Actions runner would execute from the log."""
+    text = _CONTROL.sub(lambda m: _control_picture(m.group()), text)
+    return _WORKFLOW_COMMAND.sub(lambda m: m.group()[0] + "\u200b" + m.group()[1], text)
+
+
+def _control_picture(char: str) -> str:
+    code = ord(char)
+    if code < 0x20:
+        return chr(0x2400 + code)
+    return "\u2421" if code == 0x7F else "\ufffd"
 
 
 def sanitize_markdown(text: str) -> str:
-    """Neutralize mentions, raw HTML, images and script links outside code; keep code as is."""
+    """Neutralize mentions, raw HTML, images and script links outside code; keep code as is.
+    Hidden markers go everywhere, code included."""
+    text = strip_markers(text)
     parts: list[str] = []
     for is_code, chunk in _split_fences(text.splitlines()):
         parts.append(_canonical_fence(chunk) if is_code else _sanitize_prose(chunk))
@@ -42,15 +81,17 @@ def sanitize_markdown(text: str) -> str:
 
 
 def fenced(code: str, language: str = "") -> str:
-    """A fenced code block that no backtick run inside `code` can close early."""
+    """A fenced code block that no backtick run inside `code` can close early (and that
+    holds no hidden marker)."""
+    code = strip_markers(code)
     fence = "`" * max(3, _longest_run(code, "`") + 1)
     info = _LANGUAGE.match(language)
     return f"{fence}{info.group() if info else ''}\n{code.rstrip(chr(10))}\n{fence}"
 
 
 def inline_code(text: str) -> str:
-    """An inline code span holding `text` literally (on one line)."""
-    flat = " ".join(text.splitlines())
+    """An inline code span holding `text` literally (on one line), without hidden markers."""
+    flat = " ".join(strip_markers(text).splitlines())
     ticks = "`" * (_longest_run(flat, "`") + 1)
     pad = " " if flat.startswith("`") or flat.endswith("`") else ""
     return f"{ticks}{pad}{flat}{pad}{ticks}"

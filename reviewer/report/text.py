@@ -1,7 +1,9 @@
 """Terminal output (`--format text`), rendered with rich into a string.
 
 Model text is only ever put into `Text` objects (and `Syntax` for code), never parsed as rich
-markup: "[bold]" or "[/]" in an answer prints literally and cannot break the output.
+markup: "[bold]" or "[/]" in an answer prints literally and cannot break the output. Every
+string from the model or the change passes `terminal_safe` first: no ESC sequence reaches the
+terminal and no workflow command (`::error::`, `::add-mask::`) the Actions log would run.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from reviewer.report.common import (
     side_note,
     verdict,
 )
+from reviewer.sanitize import terminal_safe
 
 SEVERITY_STYLES = {
     "critical": "bold white on red",
@@ -73,14 +76,14 @@ def _lexer_for(filename: str) -> str:
 def _renderables(result: ReviewResult) -> Iterator[RenderableType]:
     yield Text(f"AI review: {verdict(result)}", style="bold")
     for path, findings in by_path(result.findings):
-        yield Rule(Text(path, style="bold"), align="left")
+        yield Rule(Text(terminal_safe(path), style="bold"), align="left")
         for finding in findings:
             yield from _finding(finding)
     if result.dropped:
         yield Rule(Text("Not posted inline"), align="left")
         for dropped in result.dropped:
             where = dropped.path if dropped.line is None else f"{dropped.path}:{dropped.line}"
-            yield _item(where, one_line(dropped.title), dropped.reason)
+            yield _item(where, one_line(dropped.title), dropped.reason)  # made safe there
     if result.summary.files_skipped:
         yield Rule(Text("Not reviewed"), align="left")
         for skipped in result.summary.files_skipped:
@@ -95,16 +98,16 @@ def _finding(finding: Finding) -> Iterator[RenderableType]:
         " ",
         (f"[{finding.category}]", "dim"),
         " ",
-        (one_line(finding.title), "bold"),
+        (terminal_safe(one_line(finding.title)), "bold"),
     )
-    yield Text(f"  {location(finding)}{side_note(finding)}", style="dim")
+    yield Text(terminal_safe(f"  {location(finding)}{side_note(finding)}"), style="dim")
     lexer = lexer_for(finding.path)
     if finding.code:
         yield Padding(
             _syntax(finding.code, lexer, start_line=finding.line), (0, 0, 0, 2), expand=False
         )
     if finding.body.strip():
-        yield Padding(Text(finding.body.strip()), (0, 0, 0, 2), expand=False)
+        yield Padding(Text(terminal_safe(finding.body.strip())), (0, 0, 0, 2), expand=False)
     if finding.suggestion:
         yield Text("  Suggested change:", style="green")
         yield Padding(_syntax(finding.suggestion, lexer), (0, 0, 0, 4), expand=False)
@@ -113,7 +116,7 @@ def _finding(finding: Finding) -> Iterator[RenderableType]:
 
 def _syntax(code: str, lexer: str, start_line: int | None = None) -> Syntax:
     return Syntax(
-        code.rstrip("\n"),
+        terminal_safe(code.rstrip("\n")),
         lexer,
         line_numbers=start_line is not None,
         start_line=start_line or 1,
@@ -123,10 +126,10 @@ def _syntax(code: str, lexer: str, start_line: int | None = None) -> Syntax:
 
 
 def _item(where: str, title: str, reason: str) -> Text:
-    text = Text.assemble("  ", (where, "bold"))
+    text = Text.assemble("  ", (terminal_safe(where), "bold"))
     if title:
-        text.append(f"  {title}")
-    text.append(f"  ({one_line(reason)})", style="dim")
+        text.append(terminal_safe(f"  {title}"))
+    text.append(terminal_safe(f"  ({one_line(reason)})"), style="dim")
     return text
 
 
@@ -135,12 +138,12 @@ def _summary(summary: Summary) -> Iterator[RenderableType]:
     table.add_column("figure", style="bold")
     table.add_column("value")
     for name, value in _summary_rows(summary):
-        table.add_row(Text(name), Text(value))
+        table.add_row(Text(name), Text(terminal_safe(value)))
     yield table
     if summary.note:
-        yield Text(f"Note: {summary.note}", style="italic")
+        yield Text(terminal_safe(f"Note: {summary.note}"), style="italic")
     for error in summary.errors:
-        yield Text(f"Error: {error}", style="red")
+        yield Text(terminal_safe(f"Error: {error}"), style="red")
 
 
 def _summary_rows(summary: Summary) -> list[tuple[str, str]]:
