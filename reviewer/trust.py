@@ -101,7 +101,10 @@ def load_trusted_config(
         if base is not None:
             source = f"{source} (base revision)"
     config = build_config(values, env, flags, source=source)
-    return TrustedConfig(_confined(config, root, values), texts if base is not None else {})
+    repository_values = values if explicit is None else {}
+    return TrustedConfig(
+        _confined(config, root, repository_values), texts if base is not None else {}
+    )
 
 
 def values_from_texts(texts: Mapping[str, str | None]) -> tuple[dict[str, Any], str]:
@@ -190,12 +193,12 @@ def _explicit_values(path: Path) -> tuple[dict[str, Any], str]:
     return read_config_file(path, pyproject=path.name == "pyproject.toml"), str(path)
 
 
-def _confined(config: Config, root: Path, file_values: Mapping[str, Any]) -> Config:
-    """prompts_dir, whatever its source, and a cache_dir the repository's file chose, as
+def _confined(config: Config, root: Path, repository_values: Mapping[str, Any]) -> Config:
+    """prompts_dir, whatever its source, and a cache_dir the repository's own file chose, as
     paths inside the repository; an absolute path out of it is a config error."""
     if config.prompts_dir:
         config = replace(config, prompts_dir=str(_inside(root, config.prompts_dir, "prompts_dir")))
-    if config.cache_dir and file_values.get("cache_dir") == config.cache_dir:
+    if config.cache_dir and repository_values.get("cache_dir") == config.cache_dir:
         config = replace(config, cache_dir=str(_inside(root, config.cache_dir, "cache_dir")))
     return config
 
