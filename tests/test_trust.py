@@ -88,9 +88,7 @@ def test_a_checkouts_templates_cannot_run_code_or_read_the_environment(
             ),
         },
     )
-    code, _, err = review_diff(
-        capsys, root, "--model", MODEL, "--api-base", model_server.base_url
-    )
+    code, _, err = review_diff(capsys, root, "--model", MODEL, "--api-base", model_server.base_url)
     assert code == 2
     assert err.count("\n") == 1 and "prompt template system.j2" in err
     assert not marker.exists()
