@@ -105,3 +105,43 @@ def test_remote_files_are_read_at_the_reviewed_commit() -> None:
     assert files.read("a.py") == "text"
     assert files.read("gone.py") is None
     assert asked == [("a.py", "c0ffee"), ("gone.py", "c0ffee")]
+
+
+# ------------------------------------------------------------------ issue 8: confined reads
+
+
+def test_reads_never_reach_vcs_metadata_or_leave_the_checkout(tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    (root / ".git").mkdir(parents=True)
+    (root / ".git" / "config").write_text("[http]\n\textraheader = AUTHORIZATION: basic x\n")
+    (root / "sub" / ".hg").mkdir(parents=True)
+    (root / "sub" / ".hg" / "hgrc").write_text("secret")
+    (tmp_path / "outside.txt").write_text("outside")
+    (root / "guide.md").symlink_to(root / ".git" / "config")
+    (root / "out.md").symlink_to(tmp_path / "outside.txt")
+    (root / "loop.py").symlink_to(root / "loop.py")
+    (root / "ok.py").write_text("fine\n")
+    checkout = LocalCheckout(root)
+    for path in (".git/config", ".GIT/config", "sub/.hg/hgrc", "guide.md", "out.md", "loop.py"):
+        assert checkout.read(path) is None, path
+    assert checkout.read("sub/../.git/config") is None
+    assert checkout.read("ok.py") == "fine\n"
+    assert checkout.read("missing.py") is None
+    assert checkout.skipped == {
+        ".git/config": "inside VCS metadata (.git/)",
+        ".GIT/config": "inside VCS metadata (.git/)",
+        "sub/.hg/hgrc": "inside VCS metadata (.git/)",
+        "guide.md": "inside VCS metadata (.git/)",
+        "out.md": "outside the repository",
+        "loop.py": "a symlink loop",
+        "sub/../.git/config": "inside VCS metadata (.git/)",
+    }
+
+
+def test_a_path_that_cannot_be_read_is_skipped_with_the_reason(tmp_path: Path) -> None:
+    (tmp_path / "dir.py").mkdir()
+    checkout = LocalCheckout(tmp_path)
+    assert checkout.read("dir.py") is None  # not a file: nothing to say
+    long_name = "a" * 300 + ".py"  # a component over 255 bytes: stat fails
+    assert checkout.read(long_name) is None
+    assert checkout.skipped == {long_name: "unreadable (File name too long)"}

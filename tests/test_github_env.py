@@ -9,7 +9,12 @@ import pytest
 
 from reviewer.cli import main
 from reviewer.errors import UsageError
-from reviewer.platforms.github_env import DEFAULT_API_URL, detect, refuse_fork_checkout
+from reviewer.platforms.github_env import (
+    DEFAULT_API_URL,
+    base_shas,
+    detect,
+    refuse_fork_checkout,
+)
 
 REPO = "octo/shop"
 
@@ -150,3 +155,26 @@ def test_base_checkout_under_pull_request_target_is_fine(tmp_path: Path) -> None
     env = actions_env(tmp_path, fork_event("f" * 40), "pull_request_target")
     refuse_fork_checkout(env, checkout_at(tmp_path / "base", "b" * 40))  # no error
     refuse_fork_checkout({**env, "GITHUB_EVENT_NAME": "pull_request"}, tmp_path / "base")
+
+
+def test_pull_request_target_refuses_every_checkout_but_the_base(tmp_path: Path) -> None:
+    env = actions_env(tmp_path, fork_event("f" * 40), "pull_request_target")
+    merge = checkout_at(tmp_path / "merge", "e" * 40)  # refs/pull/9/merge
+    with pytest.raises(UsageError, match="a commit checked out that is not the base commit"):
+        refuse_fork_checkout(env, merge)
+    unknown = tmp_path / "unknown"  # no .git: which commit it holds cannot be told
+    unknown.mkdir()
+    with pytest.raises(UsageError, match="not the base commit"):
+        refuse_fork_checkout(env, unknown)
+    same_repo = actions_env(
+        tmp_path, {"pull_request": {"base": {"sha": "b" * 40}}}, "pull_request_target"
+    )
+    with pytest.raises(UsageError):
+        refuse_fork_checkout(same_repo, merge)  # not only forks: any change's checkout
+    # The base branch's tip as the runner names it (GITHUB_SHA) is the base too.
+    tip = checkout_at(tmp_path / "tip", "c" * 40)
+    refuse_fork_checkout({**env, "GITHUB_SHA": "c" * 40}, tip)
+    assert base_shas({**env, "GITHUB_SHA": "c" * 40}) == {"b" * 40, "c" * 40}
+    assert base_shas({**env, "GITHUB_EVENT_NAME": "pull_request", "GITHUB_SHA": "e" * 40}) == {
+        "b" * 40
+    }

@@ -444,3 +444,21 @@ def test_render_matches_the_format_functions() -> None:
 def test_render_rejects_an_unknown_format() -> None:
     with pytest.raises(ValueError, match="unknown format 'xml'"):
         render(RESULT, "xml")
+
+
+def test_text_report_passes_no_escape_sequence_or_workflow_command_to_the_log() -> None:
+    hostile = replace(
+        BUG,
+        title="\x1b[31mred\x1b[0m ::error file=x::forged",
+        body="\x1b]8;;http://evil\x1b\\link\x1b]8;;\x1b\\\n::add-mask::secret\n::stop-commands::t",
+        suggestion="x = 1\x1b[2J",
+        path="src/\x1b[1mapp.py",
+    )
+    result = replace(
+        RESULT, findings=(hostile,), summary=replace(SUMMARY, note="\x1b[2J::error::n")
+    )
+    for color in (False, True):
+        text = to_text(result, width=100, color=color)
+        assert "\x1b[2J" not in text and "\x1b]" not in text and "\x1b[31mred" not in text
+        assert not re.search(r"^\s*::", text, re.MULTILINE)
+        assert "::error" not in text and "::add-mask" not in text
