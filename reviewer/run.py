@@ -13,7 +13,6 @@ from typing import Any
 
 from reviewer.cache import CacheScope, ResponseCache
 from reviewer.config import Config
-from reviewer.context import LocalCheckout
 from reviewer.engine import Progress, review
 from reviewer.errors import InputError, UsageError
 from reviewer.gateway import LiteLLMGateway
@@ -23,7 +22,13 @@ from reviewer.rank import OVER_MAX_COMMENTS
 from reviewer.report import render
 from reviewer.routing import Route, resolve_headers, route
 from reviewer.telemetry import TelemetryFile, open_telemetry
-from reviewer.trust import BaseRevision, TrustedConfig, changed_config_note, load_trusted_config
+from reviewer.trust import (
+    BaseRevision,
+    TrustedConfig,
+    load_trusted_config,
+    not_used_notes,
+    without_edited_templates,
+)
 
 
 def _local(args: argparse.Namespace, root: Path | None) -> tuple[Platform, TrustedConfig]:
@@ -96,7 +101,12 @@ def run(args: argparse.Namespace) -> int:
         if kind == "diff" and not change.review_input.diff.files:
             print("ai-review: nothing to review: the diff is empty", file=sys.stderr)
             return 0
-        result = _with_notes(_review(change, config, args, posting=kind != "diff"), change, trusted)
+        template_note = ""
+        if kind != "diff":  # the checkout may hold the change's own templates
+            diff = change.review_input.diff
+            config, template_note = without_edited_templates(config, diff, root or Path.cwd())
+        result = _review(change, config, args, posting=kind != "diff")
+        result = _with_notes(result, change, trusted, template_note)
         _publish(platform, change, result, args, telemetry)
     finally:  # its HTTP session, whatever happened
         platform.close()
@@ -152,19 +162,12 @@ def _review(
     return replace(result, summary=replace(result.summary, note=note)) if note else result
 
 
-def _with_notes(result: ReviewResult, change: Change, trusted: TrustedConfig) -> ReviewResult:
-    """The summary says what the change brought that was not used: its config edits, and
-    files of the checkout that were not read (a symlink loop, a path into .git/)."""
-    notes = [
-        result.summary.note,
-        changed_config_note(change.review_input.diff, change.source.read, trusted),
-    ]
-    if isinstance(change.source, LocalCheckout) and change.source.skipped:
-        skipped = "; ".join(
-            f"{path} ({why})" for path, why in sorted(change.source.skipped.items())
-        )
-        notes.append(f"Not read from the checkout: {skipped}.")
-    note = " ".join(part for part in notes if part)
+def _with_notes(
+    result: ReviewResult, change: Change, trusted: TrustedConfig, *more: str
+) -> ReviewResult:
+    """The summary says what the change brought that was not used (see trust.py)."""
+    notes = [result.summary.note, *not_used_notes(change.review_input.diff, change.source, trusted)]
+    note = " ".join(part for part in (*notes, *more) if part)
     return replace(result, summary=replace(result.summary, note=note))
 
 

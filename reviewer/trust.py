@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from reviewer.config import Config, build_config, read_config_file
-from reviewer.context import LocalCheckout, OutsideRepository, confine
+from reviewer.context import ContextSource, LocalCheckout, OutsideRepository, confine
 from reviewer.diff import Diff
 from reviewer.errors import ConfigError
 
@@ -120,6 +120,16 @@ def values_from_texts(texts: Mapping[str, str | None]) -> tuple[dict[str, Any], 
     return {}, "config file"
 
 
+def not_used_notes(diff: Diff, source: ContextSource, trusted: TrustedConfig) -> list[str]:
+    """What the change brought that the review did not use, for the summary: its config
+    edits, and files of the checkout that were not read (a symlink loop, a path into .git/)."""
+    notes = [changed_config_note(diff, source.read, trusted)]
+    if isinstance(source, LocalCheckout) and source.skipped:
+        skipped = "; ".join(f"{path} ({why})" for path, why in sorted(source.skipped.items()))
+        notes.append(f"Not read from the checkout: {skipped}.")
+    return [note for note in notes if note]
+
+
 def changed_config_note(
     diff: Diff, read_head: Callable[[str], str | None], base: TrustedConfig
 ) -> str:
@@ -140,6 +150,23 @@ def changed_config_note(
         f"The change edits {', '.join(touched)}: its config was not used{tried}; settings come "
         "from the base branch, flags and environment."
     )
+
+
+def without_edited_templates(config: Config, diff: Diff, root: Path) -> tuple[Config, str]:
+    """On a platform run the checkout may hold the change's own templates: when the change
+    edits a file under prompts_dir, the shipped templates are used instead, with a note."""
+    if not config.prompts_dir:
+        return config, ""
+    templates = Path(config.prompts_dir)
+    base = root.resolve()
+    for file in diff.files:
+        for path in {file.path, file.old_path}:
+            if (base / path).is_relative_to(templates):
+                note = (
+                    f"The change edits {path} under prompts_dir: the shipped templates were used."
+                )
+                return replace(config, prompts_dir=None), note
+    return config, ""
 
 
 def _values_or_none(texts: dict[str, str | None]) -> dict[str, Any] | None:
