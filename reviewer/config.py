@@ -6,7 +6,6 @@ edge that needs them.
 
 from __future__ import annotations
 
-import os
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
@@ -84,17 +83,6 @@ _ENV_KEYS = {
     "AI_REVIEW_FALLBACK_MODELS": "fallback_models",
     "AI_REVIEW_API_BASE": "api_base",
 }
-
-
-def find_config_file(repo_root: Path) -> tuple[Path, bool] | None:
-    """The config file of a checkout and whether it is a pyproject.toml, or None."""
-    own = repo_root / ".ai-review.toml"
-    if own.is_file():
-        return own, False
-    pyproject = repo_root / "pyproject.toml"
-    if pyproject.is_file() and "ai-review" in pyproject.read_text(errors="replace"):
-        return pyproject, True
-    return None
 
 
 def read_config_file(path: Path, *, pyproject: bool) -> dict[str, Any]:
@@ -229,16 +217,9 @@ def _validate(config: Config) -> None:
 
 
 def load_config(repo_root: Path, config_path: str | None, flags: Mapping[str, Any]) -> Config:
-    """Read the config file (explicit, or found in the checkout), the environment and flags."""
-    file_values: dict[str, Any] = {}
-    source = "config file"
-    if config_path is not None:
-        path = Path(config_path)
-        if not path.is_file():
-            raise ConfigError(f"config file {config_path} does not exist")
-        file_values = read_config_file(path, pyproject=path.name == "pyproject.toml")
-        source = str(path)
-    elif (found := find_config_file(repo_root)) is not None:
-        file_values = read_config_file(found[0], pyproject=found[1])
-        source = str(found[0])
-    return build_config(file_values, os.environ, flags, source=source)
+    """Read the config file (explicit, or found in the checkout), the environment and flags,
+    as a local run does: paths confined to the checkout (see reviewer/trust.py, which also
+    decides where a --github/--gitlab run reads its config)."""
+    from reviewer.trust import load_trusted_config  # trust builds on this module
+
+    return load_trusted_config(repo_root, config_path, flags, None).config

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Protocol
 
 from reviewer.diff import Hunk
@@ -95,6 +95,14 @@ class RemoteFiles:
     ref: str
 
     def read(self, path: str) -> str | None:
+        parts = PurePosixPath(path).parts
+        if (
+            not parts
+            or parts[0] == "/"
+            or ".." in parts
+            or VCS_METADATA & {p.lower() for p in parts}
+        ):
+            return None  # the API is asked for repository paths only, never metadata
         return self.read_at(path, self.ref)
 
 

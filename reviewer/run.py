@@ -34,8 +34,12 @@ from reviewer.trust import (
 def _local(args: argparse.Namespace, root: Path | None) -> tuple[Platform, TrustedConfig]:
     from reviewer.platforms.local import LocalDiff
 
-    trusted = load_trusted_config(root, args.config, _flags(args), None)
-    return LocalDiff(args.diff, root), trusted
+    return LocalDiff(args.diff, root), local_config(args, root)
+
+
+def local_config(args: argparse.Namespace, root: Path | None) -> TrustedConfig:
+    """A local run's config: the checkout's own file (it is the user's), paths confined."""
+    return load_trusted_config(root, args.config, _flags(args), None)
 
 
 def _github(args: argparse.Namespace, root: Path | None) -> tuple[Platform, TrustedConfig]:

@@ -145,3 +145,17 @@ def test_a_path_that_cannot_be_read_is_skipped_with_the_reason(tmp_path: Path) -
     long_name = "a" * 300 + ".py"  # a component over 255 bytes: stat fails
     assert checkout.read(long_name) is None
     assert checkout.skipped == {long_name: "unreadable (File name too long)"}
+
+
+def test_remote_files_are_asked_for_repository_paths_only() -> None:
+    asked: list[str] = []
+
+    def read_at(path: str, ref: str) -> str | None:
+        asked.append(path)
+        return "text"
+
+    remote = RemoteFiles(read_at, "a" * 40)
+    for path in ("../other/x", "/etc/passwd", ".git/config", "a/.SVN/x", ""):
+        assert remote.read(path) is None
+    assert remote.read("src/app.py") == "text"
+    assert asked == ["src/app.py"]

@@ -15,7 +15,6 @@ import pytest
 
 from reviewer import run as run_module
 from reviewer.cli import main
-from reviewer.config import Config
 from reviewer.errors import PlatformError
 from reviewer.model import Acceptance, CommentFate, ReviewResult, Summary
 from reviewer.platforms.base import Change, Published
@@ -27,6 +26,7 @@ from reviewer.telemetry import (
     open_telemetry,
     review_line,
 )
+from reviewer.trust import TrustedConfig
 from tests.conftest import EXAMPLES
 from tests.fakes.model_server import FakeModelServer, error_reply, findings_reply
 from tests.test_cli import FLOAT_TOTAL, OFF_BY_ONE
@@ -179,8 +179,8 @@ class PostingDiff:
 def use_platform(
     monkeypatch: pytest.MonkeyPatch, acceptance: Acceptance | None = None, fail: bool = False
 ) -> None:
-    def factory(args: argparse.Namespace, config: Config, root: Path | None) -> PostingDiff:
-        return PostingDiff(args, acceptance, fail)
+    def factory(args: argparse.Namespace, root: Path | None) -> tuple[PostingDiff, TrustedConfig]:
+        return PostingDiff(args, acceptance, fail), run_module.local_config(args, root)
 
     monkeypatch.setitem(run_module.PLATFORMS, "diff", factory)
 
