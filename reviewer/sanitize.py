@@ -174,7 +174,17 @@ def _sanitize_prose(lines: list[str]) -> str:
     text = _IMAGE.sub(lambda m: m["alt"], "\n".join(lines))
     text = _LINK.sub(_neutralize_link, text)
     text = _TARGET.sub(_neutralize_target, text)
-    return "\n".join(_no_quick_action(_sanitize_line(line)) for line in text.split("\n"))
+    safe = (_no_quick_action(_sanitize_line(line)) for line in text.split("\n"))
+    return "\n".join(_no_line_command(line) for line in safe)
+
+
+def _no_line_command(line: str) -> str:
+    # A markdown report printed in an Actions log runs a line that starts with a workflow
+    # command (`::add-mask::`, `::error::`): prose lines never start with one.
+    stripped = line.lstrip()
+    if not stripped.startswith(("::", "##[")):
+        return line
+    return line[: len(line) - len(stripped)] + stripped[0] + "\u200b" + stripped[1:]
 
 
 def _no_quick_action(line: str) -> str:

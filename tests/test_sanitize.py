@@ -246,3 +246,9 @@ def test_terminal_text_has_no_escape_sequences_or_workflow_commands() -> None:
     assert not re.search(r"^\s*(::|##\[)", safe, re.MULTILINE)
     assert "::error::" not in safe and "::add-mask::" not in safe
     assert terminal_safe("std::vector<int> a; x = 1") == "std::vector<int> a; x = 1"
+
+
+def test_markdown_prose_never_starts_a_line_with_a_workflow_command() -> None:
+    text = sanitize_markdown("Fine.\n::add-mask::value\n  ##[error]x\nstd::vector stays")
+    assert not re.search(r"^\s*(::|##\[)", text, re.MULTILINE)
+    assert "std::vector stays" in text

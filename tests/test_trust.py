@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from reviewer.cli import main
+from reviewer.config import Config
 from reviewer.errors import ConfigError
 from reviewer.trust import TRUSTED_ONLY_KEYS, is_platform_credential, load_trusted_config
 from tests.fakes.github_server import FakeGitHub, PullFile
@@ -575,3 +576,57 @@ def test_a_change_that_edits_the_templates_is_reviewed_with_the_shipped_ones(
     system = model_server.requests[0].body["messages"][0]["content"]
     assert system.startswith("You are ai-review") and "whatever the diff" not in system
     assert "edits tpl/system.j2 under prompts_dir" in json.loads(out)["summary"]["note"]
+
+
+def test_config_texts_are_chosen_as_in_a_checkout_and_checked() -> None:
+    from reviewer.trust import values_from_texts
+
+    unrelated = {".ai-review.toml": None, "pyproject.toml": "[tool.black]\nline-length = 99\n"}
+    assert values_from_texts(unrelated) == ({}, "config file")
+    table = {"pyproject.toml": '[tool]\nai-review = "flat"\n'}
+    with pytest.raises(ConfigError, match=r"\[tool.ai-review\] must be a table"):
+        values_from_texts(table)
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        values_from_texts({".ai-review.toml": "model = "})
+
+
+def test_the_changed_config_note_says_only_what_changed() -> None:
+    from reviewer.diff import parse_diff
+    from reviewer.trust import TrustedConfig, changed_config_note
+
+    diff = parse_diff(
+        b"diff --git a/.ai-review.toml b/.ai-review.toml\n--- a/.ai-review.toml\n"
+        b"+++ b/.ai-review.toml\n@@ -1 +1 @@\n-max_comments = 5\n+max_comments = 5 \n"
+    )
+    base = TrustedConfig(Config(), {".ai-review.toml": "max_comments = 5\n"})
+    assert changed_config_note(diff, lambda path: "max_comments = 5 \n", base) == ""
+    broken = changed_config_note(diff, lambda path: "max_comments = ", base)
+    assert broken.startswith("The change edits .ai-review.toml: its config was not used;")
+    other = changed_config_note(diff, lambda path: "max_comments = 9\n", base)
+    assert "its config was not used;" in other and "would set" not in other
+    assert changed_config_note(parse_diff(DIFF.encode()), lambda p: None, base) == ""
+
+
+def test_an_explicit_config_outside_the_checkout_must_exist_and_parse(tmp_path: Path) -> None:
+    root = checkout(tmp_path / "repo")
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_trusted_config(root, str(tmp_path / "nowhere.toml"), {}, None, {})
+    broken = tmp_path / "broken.toml"
+    broken.write_text("model = ")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_trusted_config(root, str(broken), {}, None, {})
+    pyproject = tmp_path / "conf" / "pyproject.toml"
+    pyproject.parent.mkdir()
+    pyproject.write_text("[tool]\nai-review = 1\n")
+    with pytest.raises(ConfigError, match="must be a table"):
+        load_trusted_config(root, str(pyproject), {}, None, {})
+
+
+def test_templates_outside_the_change_keep_the_repository_prompts(tmp_path: Path) -> None:
+    from reviewer.diff import parse_diff
+    from reviewer.trust import without_edited_templates
+
+    config = Config(prompts_dir=str(tmp_path / "tpl"))
+    diff = parse_diff(DIFF.encode())
+    assert without_edited_templates(config, diff, tmp_path) == (config, "")
+    assert without_edited_templates(Config(), diff, tmp_path) == (Config(), "")
