@@ -15,7 +15,6 @@ import pytest
 from reviewer.cli import main
 from reviewer.config import Config
 from reviewer.errors import ConfigError
-from reviewer.trust import TRUSTED_ONLY_KEYS, is_platform_credential, load_trusted_config
 from tests.fakes.github_server import FakeGitHub, PullFile
 from tests.fakes.gitlab_server import FakeGitLab, MRDiff
 from tests.fakes.model_server import FakeModelServer
@@ -54,6 +53,7 @@ def review_diff(
 ) -> tuple[int, str, str]:
     diff = root.parent / "change.diff"
     diff.write_text(DIFF)
+    os.chdir(root)  # as in CI: the job runs in its checkout (the test's cwd is restored)
     code = main(["--diff", str(diff), "--repo-root", str(root), "--format", "json", *extra])
     out, err = capsys.readouterr()
     return code, out, err
@@ -235,6 +235,8 @@ def test_a_gateway_key_from_the_environment_still_goes_as_a_header(
 
 
 def test_platform_credentials_are_named_once() -> None:
+    from reviewer.trust import TRUSTED_ONLY_KEYS, is_platform_credential
+
     assert is_platform_credential("GITHUB_TOKEN") and is_platform_credential("ci_job_token")
     assert is_platform_credential("ACTIONS_ID_TOKEN_REQUEST_TOKEN")
     assert is_platform_credential("AI_REVIEW_GITLAB_TOKEN")
@@ -284,7 +286,6 @@ def test_a_symlink_loop_in_the_checkout_is_skipped_with_a_note(
     root = checkout(tmp_path / "repo")
     (root / "app.py").unlink()
     (root / "app.py").symlink_to(root / "app.py")
-    os.chdir(root)  # as in CI: the cache check resolves the change's paths from here
     code, out, err = review_diff(
         capsys, root, "--model", MODEL, "--api-base", model_server.base_url, "--cache-dir", ".cache"
     )
@@ -547,6 +548,8 @@ def test_gitlab_reads_a_base_checkout_from_disk(
 def test_an_explicit_config_outside_the_checkout_is_the_workflows_own(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
+    from reviewer.trust import load_trusted_config
+
     root = checkout(tmp_path / "repo", files={".ai-review.toml": 'model = "from-checkout"\n'})
     own = tmp_path / "ci.toml"
     own.write_text('model = "from-workflow"\ncache_dir = "/var/cache/ai-review"\n')
@@ -608,6 +611,8 @@ def test_the_changed_config_note_says_only_what_changed() -> None:
 
 
 def test_an_explicit_config_outside_the_checkout_must_exist_and_parse(tmp_path: Path) -> None:
+    from reviewer.trust import load_trusted_config
+
     root = checkout(tmp_path / "repo")
     with pytest.raises(ConfigError, match="does not exist"):
         load_trusted_config(root, str(tmp_path / "nowhere.toml"), {}, None, {})
