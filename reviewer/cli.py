@@ -65,6 +65,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from reviewer.stats import stats_main
 
             return stats_main(args_list[1:])
+        if args_list[:1] == ["eval"]:
+            from reviewer.evaluate.command import eval_main
+
+            return eval_main(args_list[1:])
         args = build_parser().parse_args(args_list)
         from reviewer.run import run
 
