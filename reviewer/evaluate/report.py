@@ -81,7 +81,9 @@ def delta(key: str, value: Any, base: Any) -> str:
         return f" ({'+' if change > 0 else '-'}${abs(change):.4f})"
     if key.startswith("latency"):
         return f" ({change:+.2f} s)"
-    return f" ({change:+d})" if isinstance(change, int) else f" ({change:+.3f})"
+    if isinstance(change, int):
+        return f" ({change:+d})"
+    return f" ({change:+.2f})" if key == "findings_per_case" else f" ({change:+.3f})"
 
 
 def _columns(data: dict[str, Any]) -> list[tuple[str, list[str]]]:

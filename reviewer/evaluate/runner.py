@@ -74,7 +74,7 @@ def evaluate(
                 outcomes.append(outcome)
                 counter.tick()
     if options.record is not None and recording is not None:
-        recording.save_latencies(_latencies(outcomes))
+        recording.save_latencies(recording.latencies() | _latencies(outcomes))
     tally = judge.tally if isinstance(judge, ModelJudge) else None
     return Evaluation(tuple(v.name for v in options.variants), tuple(outcomes), tally)
 
