@@ -60,6 +60,7 @@ class Evaluation:
 def evaluate(
     cases: Sequence[Case], options: EvalOptions, progress: CaseProgress | None = None
 ) -> Evaluation:
+    count_tokens("openai/gpt-4o", "warm up")  # litellm and its tokenizer load before any clock
     folder = options.record or options.replay
     recording = Recording(folder) if folder is not None else None
     judge = _judge(options, recording)
