@@ -63,7 +63,8 @@ def test_aacr_keeps_locations_turns_negative_samples_into_negatives_and_lists_wh
                  "--out", str(tmp_path / "out")])  # fmt: skip
     err = capsys.readouterr().err
     assert code == 0
-    assert "ai-review: missing: https://github.com/acme/gone: no clone; run `git clone " in err
+    gone = "https://github.com/acme/gone"
+    assert f"ai-review: missing: {gone}/pull/1: no clone; run `git clone {gone} " in err
     assert "wrote 1 cases" in err and "1 skipped" in err
     (case,) = load_cases(tmp_path / "out" / "cases.jsonl")
     assert case.id == "acme-calc-7" and "+    return total / 0" in case.diff_text
@@ -143,3 +144,19 @@ def test_bad_benchmark_files_are_one_line(
                  "--out", str(tmp_path / "out")])  # fmt: skip
     err = capsys.readouterr().err
     assert code == 2 and message in err and err.count("\n") == 1
+
+
+def test_aacr_entries_without_commits_are_listed_not_guessed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    base, head = make_clone(tmp_path / "clones" / "calc")
+    good = aacr_pr("https://github.com/acme/calc/pull/1", head, base, [])
+    broken = aacr_pr("https://github.com/acme/calc/pull/2", "HEAD~1; rm -rf /", base, [])
+    (tmp_path / "pos.json").write_text(json.dumps([good, broken]))
+    code = main(["eval", "import", "aacr", str(tmp_path / "pos.json"),
+                 "--clones", str(tmp_path / "clones"), "--out", str(tmp_path / "out")])  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 0
+    assert ("missing: https://github.com/acme/calc/pull/2: the entry has no valid "
+            "source_commit/target_commit") in err  # fmt: skip
+    assert [case.id for case in load_cases(tmp_path / "out" / "cases.jsonl")] == ["acme-calc-1"]

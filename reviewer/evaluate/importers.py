@@ -22,6 +22,10 @@ from reviewer.cli import Parser
 from reviewer.errors import InputError, UsageError
 from reviewer.model import SEVERITIES
 
+SOURCES = {
+    "aacr": "https://github.com/alibaba/aacr-bench (dataset/*.json)",
+    "martian": "https://github.com/withmartian/code-review-benchmark (offline/golden_comments/)",
+}
 _PR_URL = re.compile(r"^https://github\.com/([\w.-]+)/([\w.-]+)/pull/(\d+)/?$")
 
 
@@ -34,7 +38,9 @@ class Imported:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(prog="ai-review eval import", description="Turn a benchmark into cases.")
-    kinds = parser.add_subparsers(dest="kind", required=True, parser_class=Parser)
+    kinds = parser.add_subparsers(
+        dest="kind", required=True, parser_class=Parser, metavar="aacr|martian"
+    )
     aacr = kinds.add_parser("aacr", help="AACR-Bench (github.com/alibaba/aacr-bench)")
     aacr.add_argument("positive", metavar="POSITIVE.json", help="dataset/positive_samples.json")
     aacr.add_argument("--negatives", metavar="NEGATIVE.json",
@@ -54,10 +60,11 @@ def build_parser() -> argparse.ArgumentParser:
 def import_main(argv: Sequence[str]) -> int:
     args = build_parser().parse_args(list(argv))
     if args.kind == "aacr":
-        negatives = _json_list(Path(args.negatives)) if args.negatives else []
-        imported = import_aacr(_json_list(Path(args.positive)), negatives, Path(args.clones))
+        negatives = _json_list(Path(args.negatives), "aacr") if args.negatives else []
+        positive = _json_list(Path(args.positive), "aacr")
+        imported = import_aacr(positive, negatives, Path(args.clones))
     else:
-        entries = [entry for name in args.golden for entry in _json_list(Path(name))]
+        entries = [entry for name in args.golden for entry in _json_list(Path(name), "martian")]
         imported = import_martian(entries, Path(args.diffs))
     for line in imported.missing:
         print(f"ai-review: missing: {line}", file=sys.stderr)
@@ -69,11 +76,11 @@ def import_main(argv: Sequence[str]) -> int:
     return 0
 
 
-def _json_list(path: Path) -> list[Any]:
+def _json_list(path: Path, kind: str) -> list[Any]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise InputError(f"benchmark file {path} does not exist") from None
+        raise InputError(f"benchmark file {path} does not exist; clone {SOURCES[kind]}") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"cannot read benchmark file {path}: {exc}") from None
     except json.JSONDecodeError as exc:
@@ -106,7 +113,7 @@ def import_aacr(positive: list[Any], negative: list[Any], clones: Path) -> Impor
     for index, (url, entry) in enumerate(urls.items(), start=1):
         owner, repo, number = _pull(url, f"AACR pull request {index}")
         case_id = _case_id(owner, repo, number)
-        diff = _aacr_diff(entry, clones, owner, repo, imported.missing)
+        diff = _aacr_diff(entry, clones, (owner, repo), url, imported.missing)
         if diff is None:
             continue
         golden = _aacr_comments(_items(entry) if entry in positive else [], "g")
@@ -149,20 +156,21 @@ def _aacr_lines(start: Any, end: Any) -> dict[str, int]:
 
 
 def _aacr_diff(
-    entry: dict[str, Any], clones: Path, owner: str, repo: str, missing: list[str]
+    entry: dict[str, Any], clones: Path, name: tuple[str, str], pr_url: str, missing: list[str]
 ) -> str | None:
     base, head = entry.get("target_commit"), entry.get("source_commit")
+    owner, repo = name
     url = f"https://github.com/{owner}/{repo}"
     clone = next((p for p in (clones / owner / repo, clones / repo) if (p / ".git").exists()), None)
     if clone is None:
-        missing.append(f"{url}: no clone; run `git clone {url} {clones / owner / repo}`")
+        missing.append(f"{pr_url}: no clone; run `git clone {url} {clones / owner / repo}`")
         return None
     if not all(isinstance(c, str) and re.fullmatch(r"[0-9a-f]{7,40}", c) for c in (base, head)):
-        missing.append(f"{url}: the entry has no valid source_commit/target_commit")
+        missing.append(f"{pr_url}: the entry has no valid source_commit/target_commit")
         return None
     absent = [str(c) for c in (base, head) if not _has_commit(clone, str(c))]
     if absent:
-        missing.append(f"{url}: {clone} lacks {', '.join(absent)}; run "
+        missing.append(f"{pr_url}: {clone} lacks {', '.join(absent)}; run "
                        f"`git -C {clone} fetch origin {' '.join(absent)}`")  # fmt: skip
         return None
     return _git(clone, "diff", "--no-color", "--no-ext-diff", "--no-textconv", str(base), str(head))
