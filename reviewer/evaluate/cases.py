@@ -55,7 +55,7 @@ def load_cases(path: Path) -> list[Case]:
     cases: list[Case] = []
     seen: set[str] = set()
     for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip() or line.lstrip().startswith("//"):
+        if not line.strip():
             continue
         try:
             case = _case(_json_object(line), path.parent, number)
