@@ -200,3 +200,21 @@ def test_without_a_model_the_evaluation_says_what_to_set(
         "ai-review: error: case 'bug' (line 1, variant default): no model: set --model, "
         "AI_REVIEW_MODEL or `model` in the config\n"
     )
+
+
+def test_a_renamed_variant_replays_without_inventing_a_latency(
+    model: FakeModelServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cases = write_cases(tmp_path / "cases")
+    (tmp_path / "v.toml").write_text(f'model = "{MODEL}"\n')
+    recording = tmp_path / "recording"
+    args = [str(cases), "--api-base", model.base_url]
+    recorded = report(capsys, *args, "--variant", f"a={tmp_path / 'v.toml'}",
+                      "--record", str(recording))  # fmt: skip
+    replayed = report(capsys, *args, "--variant", f"b={tmp_path / 'v.toml'}",
+                      "--replay", str(recording))  # fmt: skip
+    assert recorded["variants"]["a"]["latency_s_median"] is not None
+    figures = replayed["variants"]["b"]
+    assert figures["latency_s_median"] is None and figures["latency_s_p90"] is None
+    assert figures["tp"] == recorded["variants"]["a"]["tp"]
+    assert all(case["latency_s"] is None for case in replayed["cases"])

@@ -11,7 +11,8 @@ Definitions (and their edge cases):
 - clean_false_alarms: findings reported on `clean` cases; negatives_hit: known-wrong
   comments that a finding matched; findings_per_case: reported findings per case.
 - cost: total and median per case over the cases whose cost is known (null when none is);
-  latency: median and nearest-rank 90th percentile of each case's review time.
+  latency: median and nearest-rank 90th percentile of each case's review time (a replay
+  reports the recorded run's; null for a variant the recording does not name).
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ class CaseOutcome:
     negatives_hit: int
     findings: int
     cost_usd: float | None
-    latency_s: float
+    latency_s: float | None  # None: replayed from a recording that lacks it
     incomplete: bool  # some chunk of the review failed
 
 
@@ -53,7 +54,7 @@ def variant_figures(outcomes: Sequence[CaseOutcome]) -> dict[str, Any]:
     fp = sum(len(o.fp) for o in outcomes)
     fn = sum(len(o.fn) for o in outcomes)
     costs = [o.cost_usd for o in outcomes if o.cost_usd is not None]
-    latencies = [o.latency_s for o in outcomes]
+    latencies = [o.latency_s for o in outcomes if o.latency_s is not None]
     cases = len(outcomes)
     return {
         "cases": cases,

@@ -46,7 +46,7 @@ def report_data(evaluation: Evaluation, match_lines: int) -> dict[str, Any]:
         {"id": o.case_id, "variant": o.variant, "tp": [list(pair) for pair in o.tp],
          "fp": list(o.fp), "fn": list(o.fn), "negatives_hit": o.negatives_hit,
          "findings": o.findings, "cost_usd": _rounded(o.cost_usd),
-         "latency_s": round(o.latency_s, 3), "incomplete": o.incomplete}
+         "latency_s": _rounded(o.latency_s), "incomplete": o.incomplete}
         for o in evaluation.outcomes
     ]  # fmt: skip
     return {"variants": variants, "judge": judge, "match_lines": match_lines, "cases": cases}

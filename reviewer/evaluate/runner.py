@@ -127,7 +127,8 @@ def _token_counter(model: str) -> Callable[[str], int]:
 def _latencies(outcomes: Sequence[CaseOutcome]) -> dict[str, dict[str, float]]:
     table: dict[str, dict[str, float]] = {}
     for outcome in outcomes:
-        table.setdefault(outcome.variant, {})[outcome.case_id] = outcome.latency_s
+        if outcome.latency_s is not None:
+            table.setdefault(outcome.variant, {})[outcome.case_id] = outcome.latency_s
     return table
 
 
@@ -166,7 +167,9 @@ class _CaseRunner:
         source: ContextSource = LocalCheckout(case.repo_root) if case.repo_root else NoContext()
         gateway = self._gateway(chosen, config)
         result = review(request, config, gateway, source, arm=chosen.arm)
-        latency = self.replayed_latency.get(case.id, result.summary.latency_total_s)
+        latency: float | None = result.summary.latency_total_s
+        if self.options.replay is not None:  # the recorded run's, unknown for a renamed variant
+            latency = self.replayed_latency.get(case.id)
         return match_case(case, self.variant.name, result, self.judge,
                           match_lines=self.options.match_lines, latency_s=latency)  # fmt: skip
 
@@ -194,7 +197,7 @@ def match_case(
     judge: Judge,
     *,
     match_lines: int,
-    latency_s: float,
+    latency_s: float | None,
 ) -> CaseOutcome:
     """Golden comments first; the findings left over are false positives, and those among
     them that match a known-wrong comment count as negatives hit."""
