@@ -218,3 +218,18 @@ def test_a_renamed_variant_replays_without_inventing_a_latency(
     assert figures["latency_s_median"] is None and figures["latency_s_p90"] is None
     assert figures["tp"] == recorded["variants"]["a"]["tp"]
     assert all(case["latency_s"] is None for case in replayed["cases"])
+
+
+def test_golden_comments_without_location_need_a_model_judge(
+    model: FakeModelServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cases = tmp_path / "cases.jsonl"
+    diff = (write_cases(tmp_path / "c").parent / "bug.diff").read_text()
+    golden = [{"comment": "Division by zero when the list is empty"}]
+    cases.write_text(json.dumps({"id": "m", "diff": diff, "golden": golden}) + "\n")
+    args = [str(cases), "--model", MODEL, "--api-base", model.base_url, "--format", "json"]
+    code, out, err = run_eval(capsys, *args)
+    assert code == 0 and json.loads(out)["variants"]["default"]["tp"] == 0
+    assert "1 golden comments have no location, and --judge location cannot match them" in err
+    code, out, err = run_eval(capsys, *args, "--judge", JUDGE)
+    assert json.loads(out)["variants"]["default"]["tp"] == 1 and err == ""

@@ -68,6 +68,13 @@ def eval_main(argv: Sequence[str]) -> int:
     args = build_parser().parse_args(list(argv))
     options = _options(args)
     cases = load_cases(Path(args.cases))
+    unplaced = sum(g.path is None for case in cases for g in case.golden)
+    if unplaced and options.judge == "location":
+        print(
+            f"ai-review: warning: {unplaced} golden comments have no location, and "
+            "--judge location cannot match them: use --judge MODEL",
+            file=sys.stderr,
+        )
     with _progress_bar() as progress:
         evaluation = evaluate(cases, options, progress)
     data = report_data(evaluation, options.match_lines)
