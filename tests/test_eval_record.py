@@ -9,8 +9,8 @@ import pytest
 
 from reviewer.cli import main
 from reviewer.errors import InputError, UsageError
-from reviewer.evaluate.record import Recording, ReplayGateway, request_key
-from reviewer.gateway import ModelReply
+from reviewer.evaluate.record import Recording, RecordingGateway, ReplayGateway, request_key
+from reviewer.gateway import ModelReply, price_per_token
 
 ROOT = Path(__file__).resolve().parent.parent
 REPLY = ModelReply("{}", "openai/m", 10, 2, 0, 0.001, 0.5, 0, False)
@@ -26,9 +26,16 @@ def test_an_answer_round_trips_and_keys_depend_on_model_and_messages(tmp_path: P
     assert recording.load(request_key(["openai/m"], "s", "u")) is None
 
 
-def test_replay_counts_tokens_without_a_model(tmp_path: Path) -> None:
+def test_replay_counts_tokens_and_prices_without_a_model(tmp_path: Path) -> None:
     gateway = ReplayGateway(["openai/m"], Recording(tmp_path), "the review", len)
     assert gateway.count_tokens("four") == 4
+    assert gateway.price() is None  # no such model in litellm's price map
+    gateway.prepare()
+    known = ReplayGateway(["openai/gpt-4.1-mini"], Recording(tmp_path), "the review", len)
+    recording = RecordingGateway(known, Recording(tmp_path))
+    assert known.price() == recording.price() == price_per_token("openai/gpt-4.1-mini")
+    assert recording.price() is not None
+    recording.prepare()
     with pytest.raises(UsageError, match="no recorded answer for the review"):
         gateway.complete("s", "u")
 

@@ -3,8 +3,9 @@
 An answer is stored under a hash of the request (the model chain and both messages), one
 small JSON file each in DIR/answers/. A replay answers from there and never opens a
 connection; a request the recording lacks is an error that names the case. Each wrapper
-satisfies reviewer.gateway.Gateway; a method added to that protocol (tool calling) gets the
-same treatment: key the request, store or look up the reply.
+satisfies reviewer.gateway.Gateway (`price` and `prepare` included, which another branch adds
+to it); a method added to that protocol (tool calling, a chain for another model) gets the same
+treatment: key the request (tools included), store or look up the final reply.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from reviewer.errors import InputError, UsageError
-from reviewer.gateway import Gateway, ModelReply
+from reviewer.gateway import Gateway, ModelReply, price_per_token
 
 _REPLY_FIELDS = {f.name for f in dataclasses.fields(ModelReply)}
 
@@ -90,6 +91,12 @@ class RecordingGateway:
     def count_tokens(self, text: str) -> int:
         return self._inner.count_tokens(text)
 
+    def price(self) -> tuple[float, float] | None:
+        return price_per_token(self.models[0])
+
+    def prepare(self) -> None:
+        """Nothing to start: the evaluation loads litellm before the first case."""
+
 
 class ReplayGateway:
     """Answers from a recording; `label` names the case in the error for a missing answer."""
@@ -118,3 +125,10 @@ class ReplayGateway:
 
     def count_tokens(self, text: str) -> int:
         return self._count_tokens(text)
+
+    def price(self) -> tuple[float, float] | None:
+        """The first model's price, for budgets: a replay is checked as the recording was."""
+        return price_per_token(self.models[0])
+
+    def prepare(self) -> None:
+        """Nothing will be sent."""
