@@ -77,6 +77,8 @@ def delta(key: str, value: Any, base: Any) -> str:
     if key == "cases" or value is None or base is None or value == base:
         return ""
     change = value - base
+    if round(change, 4 if key.startswith("cost_usd") else 2) == 0:
+        return ""  # equal as shown
     if key.startswith("cost_usd"):
         return f" ({'+' if change > 0 else '-'}${abs(change):.4f})"
     if key.startswith("latency"):

@@ -64,16 +64,21 @@ def evaluate(
     folder = options.record or options.replay
     recording = Recording(folder) if folder is not None else None
     judge = _judge(options, recording)
-    total = len(cases) * len(options.variants)
-    counter = _Counter(total, progress)
-    outcomes: list[CaseOutcome] = []
-    for variant in options.variants:
-        runner = _CaseRunner(variant, options, judge, recording)
-        workers = _base_config(variant, options).concurrency
-        with ThreadPoolExecutor(max_workers=max(1, min(workers, len(cases)))) as pool:
-            for outcome in pool.map(runner.run, cases):
-                outcomes.append(outcome)
-                counter.tick()
+    runners = [_CaseRunner(variant, options, judge, recording) for variant in options.variants]
+    # Variants interleaved case by case: one-time costs (connections, warm caches) and a
+    # gateway's drift during the run fall on every variant alike, not on the baseline.
+    tasks = [(runner, case) for case in cases for runner in runners]
+    counter = _Counter(len(tasks), progress)
+    workers = min(_base_config(v, options).concurrency for v in options.variants)
+
+    def run(task: tuple[_CaseRunner, Case]) -> CaseOutcome:
+        outcome = task[0].run(task[1])
+        counter.tick()
+        return outcome
+
+    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(tasks)))) as pool:
+        done = list(pool.map(run, tasks))
+    outcomes = [o for name in [v.name for v in options.variants] for o in done if o.variant == name]
     if options.record is not None and recording is not None:
         recording.save_latencies(recording.latencies() | _latencies(outcomes))
     tally = judge.tally if isinstance(judge, ModelJudge) else None
