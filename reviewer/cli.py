@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import NoReturn
 
 from reviewer import __version__
@@ -58,13 +58,25 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _subcommand(name: str) -> Callable[[Sequence[str]], int] | None:
+    """The entry point of `ai-review NAME ...`, imported only when it is used."""
+    if name == "stats":
+        from reviewer.stats import stats_main
+
+        return stats_main
+    if name == "eval":
+        from reviewer.evaluate.command import eval_main
+
+        return eval_main
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     try:
-        if args_list[:1] == ["stats"]:
-            from reviewer.stats import stats_main
-
-            return stats_main(args_list[1:])
+        command = _subcommand(args_list[0]) if args_list else None
+        if command is not None:
+            return command(args_list[1:])
         args = build_parser().parse_args(args_list)
         from reviewer.run import run
 

@@ -1,0 +1,7 @@
+function displayName(user) {
+  return user.name.trim() || "anonymous";
+}
+
+export function label(user) {
+  return `${displayName(user)} <${user.email}>`;
+}
