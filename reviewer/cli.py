@@ -58,13 +58,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _subcommand(name: str, argv: list[str]) -> int:
+    if name == "mcp":  # the MCP SDK is an extra: imported only here, and only when present
+        from reviewer.mcp_support import mcp_main
+
+        return mcp_main(argv)
+    from reviewer.stats import stats_main
+
+    return stats_main(argv)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     try:
-        if args_list[:1] == ["stats"]:
-            from reviewer.stats import stats_main
-
-            return stats_main(args_list[1:])
+        if args_list[:1] in (["stats"], ["mcp"]):
+            return _subcommand(args_list[0], args_list[1:])
         args = build_parser().parse_args(args_list)
         from reviewer.run import run
 

@@ -16,6 +16,7 @@ from reviewer.config import Config, load_config
 from reviewer.engine import Progress, review
 from reviewer.errors import InputError, UsageError
 from reviewer.gateway import LiteLLMGateway
+from reviewer.mcp_support import require_mcp
 from reviewer.model import ReviewResult, severity_rank
 from reviewer.platforms.base import Change, Platform, Published
 from reviewer.rank import OVER_MAX_COMMENTS
@@ -57,6 +58,8 @@ def run(args: argparse.Namespace) -> int:
 
         refuse_fork_checkout(os.environ, root)
     config = load_config(root or Path.cwd(), args.config, _flags(args))
+    if config.mcp_servers:
+        require_mcp("[[mcp_servers]] in the config")  # one line saying what to install
     telemetry = open_telemetry(args.telemetry) if args.telemetry else None  # fail before paying
     platform = PLATFORMS[kind](args, config, root)
     try:

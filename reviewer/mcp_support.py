@@ -1,0 +1,38 @@
+"""The gate to the optional MCP SDK: nothing here imports it until it is needed.
+
+`ai-review --help` and reviews without MCP never load the SDK (it is an extra, and slow to
+import); without the extra installed, `ai-review mcp` or a config with `[[mcp_servers]]` is a
+usage error that says what to install.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Sequence
+
+from reviewer.errors import UsageError
+
+INSTALL_HINT = "MCP support is not installed: pip install 'ai-review[mcp]'"
+
+
+def require_mcp(what: str) -> None:
+    """Raise a one-line usage error (exit 2) when the `mcp` package cannot be imported."""
+    try:
+        found = importlib.util.find_spec("mcp") is not None
+    except (ImportError, ValueError):  # a broken or blocked installation
+        found = False
+    if not found:
+        raise UsageError(f"{what} needs the MCP SDK. {INSTALL_HINT}")
+
+
+def mcp_main(argv: Sequence[str]) -> int:
+    """`ai-review mcp`: serve the review tools over stdio until the client hangs up."""
+    if list(argv) not in ([], ["--stdio"]):
+        raise UsageError(
+            "`ai-review mcp` takes no arguments: it serves MCP on stdio (see the README)"
+        )
+    require_mcp("`ai-review mcp`")
+    from reviewer.mcp_server import serve_stdio
+
+    serve_stdio()
+    return 0
