@@ -191,3 +191,21 @@ def test_review_git_refuses_a_base_that_is_not_a_commit(
 def test_review_git_outside_a_repository_is_a_tool_error(tmp_path: Path) -> None:
     text = error_text(call("review_git", {"repo_root": str(tmp_path)}))
     assert "git rev-parse failed" in text and "not a git repository" in text
+
+
+def test_the_default_base_follows_origin_head(repo: Path, model_server: FakeModelServer) -> None:
+    git(repo, "branch", "-m", "main", "trunk")  # neither main nor master: origin/HEAD decides
+    git(repo, "update-ref", "refs/remotes/origin/trunk", "trunk")
+    git(repo, "symbolic-ref", "refs/remotes/origin/HEAD", "refs/remotes/origin/trunk")
+    assert not call("review_git", {"repo_root": str(repo)}).is_error
+    assert "cart.py" in model_server.requests[0].prompt_text
+
+
+def test_without_a_default_branch_or_git_the_tool_says_so(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    git(repo, "branch", "-m", "main", "trunk")
+    text = error_text(call("review_git", {"repo_root": str(repo)}))
+    assert "cannot tell the default branch" in text and "pass `base`" in text
+    monkeypatch.setenv("PATH", "")
+    assert "git is not installed" in error_text(call("review_git", {"repo_root": str(repo)}))

@@ -17,7 +17,7 @@ CONTEXT_SERVER = textwrap.dedent(
     """
     import os, sys
     from pathlib import Path
-    from mcp.server.mcpserver import MCPServer
+    from mcp.server.mcpserver import Image, MCPServer
     from mcp.server.mcpserver.exceptions import ToolError
 
     Path(sys.argv[1]).write_text(str(os.getpid()))
@@ -39,6 +39,18 @@ CONTEXT_SERVER = textwrap.dedent(
     def broken() -> str:
         raise ToolError("the docs index is gone")
 
+    @server.tool()
+    def big() -> str:
+        return "x" * 30_000
+
+    @server.tool()
+    def picture() -> Image:
+        return Image(data=b"not really a png", format="png")
+
+    @server.tool()
+    def crash() -> str:
+        os._exit(1)
+
     server.run("stdio")
     """
 )
@@ -51,7 +63,7 @@ def docs_server(tmp_path: Path) -> tuple[McpServerConfig, Path]:
     pid_file = tmp_path / "docs.pid"
     server = McpServerConfig(
         name="docs",
-        tools=("lookup", "broken", "not_there"),
+        tools=("lookup", "broken", "big", "picture", "crash", "not_there"),
         command=(sys.executable, str(script), str(pid_file)),
         env=(("DOCS_TOKEN", "env:DOCS_TOKEN"),),
         timeout_s=20,
@@ -72,8 +84,15 @@ def test_only_allowed_tools_are_offered_and_called_and_the_server_stops(
             box.call("docs__secret_admin", {})
         with pytest.raises(ToolError, match="the docs index is gone"):
             box.call("docs__broken", {})
+        big, picture = box.call("docs__big", {}), box.call("docs__picture", {})
         pid = int(pid_file.read_text())
-    assert names == ["docs__broken", "docs__lookup"]
+        with pytest.raises(ToolError, match="docs__crash failed"):
+            box.call("docs__crash", {})
+        with pytest.raises(ToolError):  # a server that died answers no more calls
+            box.call("docs__lookup", {"term": "Cart"})
+    assert names == [f"docs__{n}" for n in ("big", "broken", "crash", "lookup", "picture")]
+    assert len(big) < 21_000 and big.endswith("[... truncated]")
+    assert picture == "[image content omitted]"
     assert "Look a term up" in lookup.description
     assert lookup.parameters["properties"]["term"]["type"] == "string"
     assert notes == ("MCP server 'docs' does not offer not_there",)
@@ -102,7 +121,7 @@ def test_servers_that_fail_are_notes_and_the_others_still_serve(
     ]
     with open_mcp_tools([docs, *broken], {}) as (box, notes):
         names = [spec.name for spec in box.specs()]
-    assert names == ["docs__broken", "docs__lookup"]
+    assert "docs__lookup" in names
     by_server = {note.split("'")[1]: note for note in notes}
     assert "did not start (FileNotFoundError" in by_server["absent"]
     assert "did not start" in by_server["quits"]
