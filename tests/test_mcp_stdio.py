@@ -3,8 +3,10 @@ and the extra stays unloaded when MCP is not used, and is asked for when it is m
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -100,3 +102,14 @@ def test_without_the_extra_mcp_says_what_to_install(
 def test_mcp_takes_no_arguments(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["mcp", "--port", "80"]) == 2
     assert "takes no arguments" in capsys.readouterr().err
+
+
+def test_server_json_names_this_package_and_version() -> None:
+    server = json.loads((ROOT / "server.json").read_text())
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    [package] = server["packages"]
+    assert server["version"] == package["version"] == project["version"]
+    assert package["identifier"] == project["name"]
+    assert "mcp" in project["optional-dependencies"]
+    # The registry checks PyPI ownership by this marker in the package's README.
+    assert f"<!-- mcp-name: {server['name']} -->" in (ROOT / "README.md").read_text()

@@ -97,7 +97,7 @@ def test_only_allowed_tools_are_offered_and_called_and_the_server_stops(
     assert lookup.parameters["properties"]["term"]["type"] == "string"
     assert notes == ("MCP server 'docs' does not offer not_there",)
     # Its token from env:DOCS_TOKEN; never the review's own key; results redacted like the diff.
-    assert answer.startswith("Cart: see docs/Cart.md (token ok)")
+    assert answer.startswith("Cart: see docs/Cart.md (token ok)") and "leaked" not in answer
     assert "AKIAZ7Q4R2M8K1VXW3PL" not in answer and "[REDACTED" in answer
     with pytest.raises(ProcessLookupError):  # stopped (and reaped) when the run ended
         os.kill(pid, 0)
