@@ -99,9 +99,11 @@ def test_without_the_extra_mcp_says_what_to_install(
     ]
 
 
-def test_mcp_takes_no_arguments(capsys: pytest.CaptureFixture[str]) -> None:
+def test_mcp_takes_no_arguments_but_help(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["mcp", "--port", "80"]) == 2
     assert "takes no arguments" in capsys.readouterr().err
+    assert main(["mcp", "--help"]) == 0
+    assert "review_diff, review_git" in capsys.readouterr().out
 
 
 def test_server_json_names_this_package_and_version() -> None:
