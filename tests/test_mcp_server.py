@@ -17,7 +17,7 @@ from mcp.types import CallToolResult, TextContent
 
 from reviewer.mcp_server import build_server
 from tests.conftest import EXAMPLES
-from tests.fakes.model_server import FakeModelServer, error_reply, findings_reply
+from tests.fakes.model_server import FakeModelServer, Reply, error_reply, findings_reply
 from tests.test_cli import OFF_BY_ONE
 
 SAMPLE = (EXAMPLES / "sample.diff").read_text()
@@ -209,3 +209,33 @@ def test_without_a_default_branch_or_git_the_tool_says_so(
     assert "cannot tell the default branch" in text and "pass `base`" in text
     monkeypatch.setenv("PATH", "")
     assert "git is not installed" in error_text(call("review_git", {"repo_root": str(repo)}))
+
+
+def big_diff(files: int) -> str:
+    lines = "".join(f"+value_{n} = compute({n}, 'some padding text here')\n" for n in range(60))
+    return "".join(
+        f"diff --git a/m{i}.py b/m{i}.py\nnew file mode 100644\n--- /dev/null\n+++ b/m{i}.py\n"
+        f"@@ -0,0 +1,60 @@\n{lines}"
+        for i in range(files)
+    )
+
+
+def test_a_cancelled_call_sends_no_further_model_calls(
+    model_server: FakeModelServer, tmp_path: Path
+) -> None:
+    config = tmp_path / "one-at-a-time.toml"
+    config.write_text("concurrency = 1\nchunk_tokens = 500\n")
+    model_server.set_default(Reply(content='{"findings": []}', delay_s=0.1))
+
+    async def session() -> None:
+        async with Client(build_server()) as client:
+            args = {"diff": big_diff(5), "config": str(config)}
+            async with anyio.create_task_group() as group:
+                group.start_soon(client.call_tool, "review_diff", args)
+                while not model_server.requests:
+                    await anyio.sleep(0.01)
+                group.cancel_scope.cancel()
+            await anyio.sleep(0.4)  # four more chunks' worth of model latency
+
+    run_async(session)
+    assert len(model_server.requests) == 1
