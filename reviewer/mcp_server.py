@@ -7,10 +7,12 @@ output (a library's print, a child process) never reaches the protocol stream.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import sys
 import threading
+from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 import anyio
@@ -24,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from reviewer import __version__
 from reviewer.errors import ReviewError
+from reviewer.gateway import count_tokens
 from reviewer.mcp_review import (
     ReviewFailed,
     ReviewRequest,
@@ -90,7 +93,11 @@ Report = Annotated[CallToolResult, ReviewReport]
 
 def build_server() -> MCPServer:
     server = MCPServer(
-        "ai-review", instructions=INSTRUCTIONS, version=__version__, log_level="WARNING"
+        "ai-review",
+        instructions=INSTRUCTIONS,
+        version=__version__,
+        log_level="WARNING",
+        lifespan=_warm_up,
     )
 
     @server.tool(annotations=_READ_ONLY)
@@ -125,6 +132,20 @@ def build_server() -> MCPServer:
         return await _review(request, ctx)
 
     return server
+
+
+@contextlib.asynccontextmanager
+async def _warm_up(server: MCPServer) -> AsyncIterator[None]:
+    """litellm takes seconds to import: load it while the agent has not asked for a review
+    yet, so the first review does not wait for it. By now the SDK owns stdout, so nothing
+    the import prints can reach the protocol stream."""
+    threading.Thread(target=_load_model_client, name="ai-review-warm-up", daemon=True).start()
+    yield
+
+
+def _load_model_client() -> None:
+    with contextlib.suppress(Exception):  # only a head start: the first review reports failures
+        count_tokens("gpt-4o", "warm up")
 
 
 async def _checked(make: Any, *args: Any) -> ReviewRequest:
