@@ -8,9 +8,13 @@ usage error that says what to install.
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
 
 from reviewer.errors import UsageError
+from reviewer.mcp_config import McpServerConfig
+from reviewer.toolbox import ToolBox
 
 INSTALL_HINT = "MCP support is not installed: pip install 'ai-review[mcp]'"
 MCP_HELP = """usage: ai-review mcp
@@ -42,3 +46,19 @@ def mcp_main(argv: Sequence[str]) -> int:
 
     serve_stdio()  # pragma: no cover
     return 0  # pragma: no cover
+
+
+@contextmanager
+def context_tools(
+    servers: Sequence[McpServerConfig], environ: Mapping[str, str], *, cwd: Path | None = None
+) -> Iterator[tuple[tuple[ToolBox, ...], tuple[str, ...]]]:
+    """The ToolBoxes of `[[mcp_servers]]` for one run and the notes for its summary; the
+    servers run while the block runs. Without servers: nothing, and the SDK is not loaded."""
+    if not servers:
+        yield (), ()
+        return
+    require_mcp("[[mcp_servers]] in the config")
+    from reviewer.mcp_tools import open_mcp_tools
+
+    with open_mcp_tools(servers, environ, cwd=cwd) as (box, notes):
+        yield (box,), notes

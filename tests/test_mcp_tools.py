@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from reviewer.mcp_config import McpServerConfig
+from reviewer.mcp_support import context_tools
 from reviewer.mcp_tools import open_mcp_tools
 from reviewer.toolbox import ToolError
 
@@ -130,3 +131,12 @@ def test_servers_that_fail_are_notes_and_the_others_still_serve(
     assert "did not start" in by_server["web"]
     # env:DOCS_TOKEN is not set: said, not hidden
     assert "MCP server 'docs' needs DOCS_TOKEN, which is not set" in notes
+
+
+def test_context_tools_is_the_run_s_entry_point(tmp_path: Path) -> None:
+    with context_tools((), {}) as nothing:
+        assert nothing == ((), ())
+    absent = McpServerConfig("absent", ("x",), command=(str(tmp_path / "no-such-server"),))
+    with context_tools((absent,), {}, cwd=tmp_path) as (boxes, notes):
+        assert [box.specs() for box in boxes] == [()]
+        assert notes[0].startswith("MCP server 'absent' did not start (FileNotFoundError")
