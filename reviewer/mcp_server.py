@@ -43,7 +43,13 @@ INSTRUCTIONS = (
 _READ_ONLY = ToolAnnotations(read_only_hint=True, destructive_hint=False, open_world_hint=True)
 
 
-class FindingOut(BaseModel):
+class _Open(BaseModel):
+    # Reports gain keys over time (the contract changes only by adding): they pass through,
+    # and the schema says so (additionalProperties), so clients that validate keep working.
+    model_config = ConfigDict(extra="allow")
+
+
+class FindingOut(_Open):
     path: str
     line: int
     end_line: int
@@ -58,16 +64,14 @@ class FindingOut(BaseModel):
     fingerprint: str
 
 
-class DroppedOut(BaseModel):
+class DroppedOut(_Open):
     path: str
     line: int | None
     title: str
     reason: str
 
 
-class SummaryOut(BaseModel):
-    # Reports gain keys over time (the contract changes only by adding): they pass through.
-    model_config = ConfigDict(extra="allow")
+class SummaryOut(_Open):
     models: list[str]
     chunks: int
     failed_chunks: int
@@ -80,7 +84,7 @@ class SummaryOut(BaseModel):
     files_skipped: list[dict[str, str]]
 
 
-class ReviewReport(BaseModel):
+class ReviewReport(_Open):
     """The JSON report of `ai-review --format json`."""
 
     findings: list[FindingOut]

@@ -59,6 +59,7 @@ def test_the_server_over_stdio(model_server: FakeModelServer, tmp_path: Path) ->
     assert set(tools["review_git"].input_schema["properties"]) == {"repo_root", "base", "staged"}
     output = tools["review_diff"].output_schema
     assert set(output["required"]) == {"findings", "dropped", "summary"}
+    assert output["additionalProperties"] is True  # reports gain keys only by adding
     assert got["outage"].is_error and "could not review" in got["outage"].content[0].text
     report = got["answered"].structured_content
     assert ("shop/cart.py", 24) in {(f["path"], f["line"]) for f in report["findings"]}
