@@ -39,10 +39,6 @@ class ReviewRequest:
     model: str | None = None
 
 
-class ReviewFailed(Exception):
-    """The review produced nothing usable (every model call failed); one line for the client."""
-
-
 class CancellableGateway:
     """A gateway that refuses calls once its review was cancelled."""
 
@@ -115,4 +111,4 @@ def _raise_on_outage(result: ReviewResult) -> None:
     summary = result.summary
     if summary.chunks and summary.failed_chunks == summary.chunks:
         causes = "; ".join(summary.errors) or "no answer"
-        raise ReviewFailed(f"the model could not review the change: {causes}")
+        raise ModelError(f"the model could not review the change: {causes}")

@@ -12,7 +12,7 @@ import json
 import logging
 import sys
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Annotated, Any
 
 import anyio
@@ -25,10 +25,10 @@ from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from reviewer import __version__
+from reviewer.engine import Progress
 from reviewer.errors import ReviewError
 from reviewer.gateway import count_tokens
 from reviewer.mcp_review import (
-    ReviewFailed,
     ReviewRequest,
     diff_request,
     git_request,
@@ -37,7 +37,8 @@ from reviewer.mcp_review import (
 
 INSTRUCTIONS = (
     "AI code review of a unified diff or of a local git checkout's change. Findings come with "
-    "the file, lines, severity and a fix; the summary says what the review cost and covered. "
+    "the file, lines, severity and, where there is one, a suggested fix; the summary says what "
+    "the review cost and covered. "
     "Nothing is posted anywhere."
 )
 _READ_ONLY = ToolAnnotations(read_only_hint=True, destructive_hint=False, open_world_hint=True)
@@ -152,9 +153,10 @@ def _load_model_client() -> None:
         count_tokens("gpt-4o", "warm up")
 
 
-async def _checked(make: Any, *args: Any) -> ReviewRequest:
+async def _checked(make: Callable[..., ReviewRequest], *args: Any) -> ReviewRequest:
+    """The request the arguments describe (git runs here, off the event loop)."""
     try:
-        request: ReviewRequest = await anyio.to_thread.run_sync(make, *args)
+        request = await anyio.to_thread.run_sync(make, *args)
     except ReviewError as exc:
         raise ToolError(str(exc)) from exc
     return request
@@ -167,7 +169,7 @@ async def _review(request: ReviewRequest, ctx: Context) -> CallToolResult:
         report = await anyio.to_thread.run_sync(
             review_report, request, progress, cancelled, abandon_on_cancel=True
         )
-    except (ReviewError, ReviewFailed) as exc:
+    except ReviewError as exc:
         raise ToolError(str(exc)) from exc
     finally:  # on cancellation too: no chunk not yet sent is sent
         cancelled.set()
@@ -175,7 +177,7 @@ async def _review(request: ReviewRequest, ctx: Context) -> CallToolResult:
     return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=report)
 
 
-def _progress_sender(ctx: Context, cancelled: threading.Event) -> Any:
+def _progress_sender(ctx: Context, cancelled: threading.Event) -> Progress:
     """A progress(done, total) callable for the engine's worker threads."""
     token = anyio.lowlevel.current_token()
 
