@@ -68,6 +68,10 @@ def _subcommand(name: str) -> Callable[[Sequence[str]], int] | None:
         from reviewer.evaluate.command import eval_main
 
         return eval_main
+    if name == "mcp":  # the MCP SDK is an extra: imported only here, and only when present
+        from reviewer.mcp_support import mcp_main
+
+        return mcp_main
     return None
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from reviewer.errors import ConfigError
+from reviewer.mcp_config import McpServerConfig, parse_mcp_servers
 from reviewer.model import SEVERITIES
 
 
@@ -51,6 +52,7 @@ class Config:
     context_lines: int = 5
     prompts_dir: str | None = None
     extra_headers: tuple[tuple[str, str], ...] = ()
+    mcp_servers: tuple[McpServerConfig, ...] = ()
 
 
 # Keys a config file may set, with the type each must have.
@@ -76,6 +78,7 @@ _FILE_KEYS: dict[str, type | tuple[type, ...]] = {
     "context_lines": int,
     "prompts_dir": str,
     "extra_headers": dict,
+    "mcp_servers": list,
 }
 _ARM_KEYS = {"name", "model", "fallback_models", "weight", "api_base", "extra_headers"}
 _ENV_KEYS = {
@@ -141,6 +144,8 @@ def _checked_file_value(key: str, value: Any, source: str) -> Any:
         return tuple(_arm(item, source) for item in value)
     if key == "extra_headers":
         return _headers(value, source)
+    if key == "mcp_servers":
+        return parse_mcp_servers(value, source)
     return value
 
 

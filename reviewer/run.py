@@ -16,6 +16,7 @@ from reviewer.config import Config
 from reviewer.engine import Progress, review
 from reviewer.errors import InputError, UsageError
 from reviewer.gateway import LiteLLMGateway
+from reviewer.mcp_support import require_mcp
 from reviewer.model import ReviewResult, severity_rank
 from reviewer.platforms.base import Change, Platform, Published
 from reviewer.rank import OVER_MAX_COMMENTS
@@ -99,6 +100,8 @@ def run(args: argparse.Namespace) -> int:
     root = repo_root(args.repo_root)
     platform, trusted = PLATFORMS[kind](args, root)
     config = trusted.config
+    if config.mcp_servers:
+        require_mcp("[[mcp_servers]] in the config")  # one line saying what to install
     try:
         telemetry = open_telemetry(args.telemetry) if args.telemetry else None  # before paying
         change = platform.fetch(full=args.full)
