@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from fnmatch import fnmatchcase
+from typing import TYPE_CHECKING
 
-from reviewer.diff import FileDiff
-from reviewer.select import matches
+if TYPE_CHECKING:  # the command line imports DEPTHS: nothing heavy (unidiff) at start-up
+    from reviewer.diff import FileDiff
 
 DEPTHS = ("auto", "trivial", "lite", "full")
 SINGLE_PASS = "review"  # noqa: S105 - the general prompt (system.j2) that trivial and lite changes get
@@ -61,9 +63,16 @@ def risky_path(files: Sequence[FileDiff], patterns: Sequence[str]) -> str | None
     lowered = tuple(pattern.lower() for pattern in patterns)
     for file in files:
         for path in dict.fromkeys((file.path, file.old_path)):
-            if matches(path.lower(), lowered):
+            if any(_matches(path.lower(), pattern) for pattern in lowered):
                 return path
     return None
+
+
+def _matches(path: str, pattern: str) -> bool:
+    # as `exclude` patterns match (reviewer.select): `**/x` also matches `x` at the root
+    return fnmatchcase(path, pattern) or (
+        pattern.startswith("**/") and fnmatchcase(path, pattern[3:])
+    )
 
 
 def _auto(files: Sequence[FileDiff], policy: DepthPolicy) -> tuple[str, str]:

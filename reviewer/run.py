@@ -22,6 +22,7 @@ from reviewer.rank import OVER_MAX_COMMENTS
 from reviewer.report import render
 from reviewer.routing import Route, resolve_headers, route
 from reviewer.telemetry import TelemetryFile, open_telemetry
+from reviewer.toolbox import ToolBox
 
 
 def _local(args: argparse.Namespace, config: Config, root: Path | None) -> Platform:
@@ -116,8 +117,18 @@ def _review(
             arm=chosen.arm if chosen else None,
             cache=cache,
             progress=progress,
+            toolboxes=_toolboxes(change, config),
         )
     return replace(result, summary=replace(result.summary, note=note)) if note else result
+
+
+def _toolboxes(change: Change, config: Config) -> tuple[ToolBox, ...]:
+    """What the model may call with `tools = true`: the repository at the reviewed commit."""
+    if not config.tools:
+        return ()
+    from reviewer.tools import repository_tools
+
+    return (repository_tools(change.source),)
 
 
 def repo_root(flag: str | None) -> Path | None:
@@ -139,6 +150,7 @@ def _flags(args: argparse.Namespace) -> dict[str, Any]:
         "min_severity": args.min_severity,
         "fail_on": args.fail_on,
         "cache_dir": args.cache_dir,
+        "depth": getattr(args, "depth", None),
     }
 
 

@@ -17,7 +17,7 @@ from fnmatch import fnmatchcase
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from reviewer.context import MAX_FILE_BYTES, ContextSource, decode_file
+from reviewer.context import MAX_FILE_BYTES, ContextSource, LocalCheckout, decode_file
 from reviewer.redact import redact_text
 from reviewer.toolbox import ToolBox, ToolError, ToolSpec
 
@@ -252,3 +252,10 @@ def _tagged(text: str) -> str:
     # the text, so the text cannot close its own tag.
     nonce = hashlib.sha256(text.encode("utf-8", errors="replace")).hexdigest()[:12]
     return f"<untrusted-tool-result-{nonce}>\n{text}\n</untrusted-tool-result-{nonce}>"
+
+
+def repository_tools(source: ContextSource) -> RepositoryTools:
+    """The repository ToolBox of a review: over the checkout's files when there is one (so
+    search_code can walk it), else over the platform's file API (read_file only)."""
+    root = source.root if isinstance(source, LocalCheckout) else None
+    return RepositoryTools(source, root)
