@@ -11,6 +11,8 @@ from reviewer.context import NoContext
 from reviewer.diff import parse_diff
 from reviewer.engine import ReviewInput, review
 from reviewer.gateway import LiteLLMGateway
+from reviewer.platforms.base import Change
+from reviewer.telemetry import TelemetryFile
 from tests.fakes.model_server import (
     FakeModelServer,
     Recorded,
@@ -189,3 +191,33 @@ def test_diff_end_to_end_reports_depth_passes_and_verification(
     assert "lite (set by depth" in text
     assert "1 candidates: 0 confirmed, 1 rejected, 0 unverified" in text
     assert "verifier: not real" in text
+
+
+def test_telemetry_and_stats_break_the_cost_down_per_pass(
+    model_server: FakeModelServer, tmp_path: Any, capsys: Any
+) -> None:
+    model_server.respond_with(
+        lambda body: (
+            verdicts_reply({"id": "c1", "verdict": "confirmed"})
+            if is_verifier(body)
+            else findings_reply(finding("a.py", 1, "seen by every pass"))
+        )
+    )
+    result = run(model_server, diff_of("a.py"), depth="full", passes=("correctness", "security"))
+    telemetry = TelemetryFile(tmp_path / "t.jsonl")
+    change = Change(ReviewInput(parse_diff(diff_of("a.py"))), NoContext(), repo="o/r", number=7)
+    telemetry.record(change, result, None)
+    telemetry.record(change, result, None)
+    lines = [json.loads(line) for line in (tmp_path / "t.jsonl").read_text().splitlines()]
+    review_line = lines[0]
+    assert (review_line["depth"], review_line["passes"]) == ("full", ["correctness", "security"])
+    assert review_line["verification"]["confirmed"] == 1
+    assert "depth_reason" not in review_line  # words, never in telemetry
+    assert sorted(line["pass"] for line in lines[1:4]) == ["correctness", "security", "verifier"]
+    assert main(["stats", str(tmp_path / "t.jsonl"), "--group-by", "pass", "--format", "json"]) == 0
+    groups = json.loads(capsys.readouterr().out)["groups"]
+    assert sorted(groups) == ["correctness", "security", "verifier"]
+    assert all(group["reviews"] == 2 for group in groups.values())
+    per_pass = {f.name: f for f in result.summary.by_pass}
+    tokens = per_pass["verifier"].prompt_tokens + per_pass["verifier"].completion_tokens
+    assert groups["verifier"]["tokens_per_review"] == tokens
