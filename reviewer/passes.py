@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol, runtime_checkable
 
 from reviewer.chunk import Chunk
 from reviewer.config import Config
 from reviewer.depth import DepthPlan, DepthPolicy, plan_depth
-from reviewer.diff import FileDiff
+from reviewer.diff import FileDiff, Hunk
 from reviewer.gateway import Gateway, ModelReply, ToolOffer, supports_tools
 from reviewer.model import CallRecord, Dropped, Finding, PassFigures, Verification
 from reviewer.prompt import PromptInputs, render_verify, render_verify_system
@@ -143,7 +143,7 @@ def verify_step(
     jobs = []
     for chunk, findings in _by_chunk(found, candidates):
         batch = candidates_json(findings)
-        user = render_verify(chunk, inputs, lines, batch, len(findings))
+        user = render_verify(_about(chunk, findings), inputs, lines, batch, len(findings))
         jobs.append(VerifyJob(chunk.index, tuple(findings), system, user))
     outcome = run_verification(
         jobs, setup.asks[VERIFIER], concurrency=concurrency, default_model=default_model
@@ -167,6 +167,25 @@ def _by_chunk(
         chunk = origin[finding.fingerprint]
         batches.setdefault(chunk.index, (chunk, []))[1].append(finding)
     return [batches[index] for index in sorted(batches)]
+
+
+def _about(chunk: Chunk, findings: Sequence[Finding]) -> Chunk:
+    """The chunk cut down to the hunks its candidates lie in: the verifier reads the code it
+    judges, not the whole chunk again."""
+    files = []
+    for file in chunk.files:
+        spans = [f for f in findings if f.path == file.path]
+        hunks = tuple(h for h in file.hunks if any(_within(h, f) for f in spans))
+        if hunks:
+            files.append(replace(file, hunks=hunks))
+    return replace(chunk, files=tuple(files)) if files else chunk
+
+
+def _within(hunk: Hunk, finding: Finding) -> bool:
+    start, length = (
+        (hunk.old_start, hunk.old_len) if finding.side == "LEFT" else (hunk.new_start, hunk.new_len)
+    )
+    return start <= finding.line <= start + max(length - 1, 0)
 
 
 def pass_figures(calls: Sequence[CallRecord], roles: Sequence[str]) -> tuple[PassFigures, ...]:

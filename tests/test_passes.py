@@ -221,3 +221,22 @@ def test_telemetry_and_stats_break_the_cost_down_per_pass(
     per_pass = {f.name: f for f in result.summary.by_pass}
     tokens = per_pass["verifier"].prompt_tokens + per_pass["verifier"].completion_tokens
     assert groups["verifier"]["tokens_per_review"] == tokens
+
+
+def test_the_verifier_reads_only_the_hunks_its_candidates_lie_in(
+    model_server: FakeModelServer,
+) -> None:
+    two_hunks = diff_of("a.py", added=3) + (
+        "@@ -40,1 +43,2 @@\n far_away = 1\n+untouched_by_findings = far_away + 1\n"
+    )
+    model_server.respond_with(
+        lambda body: (
+            verdicts_reply() if is_verifier(body) else findings_reply(finding("a.py", 1, "x"))
+        )
+    )
+    run(model_server, two_hunks, depth="lite")
+    [review_request, verifier_request] = model_server.requests
+    assert "untouched_by_findings" in review_request.prompt_text
+    user = verifier_request.body["messages"][1]["content"]
+    assert "value_1 = os.environ" in user
+    assert "untouched_by_findings" not in user
