@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
+
 from reviewer.cli import main
 from reviewer.config import Config
 from reviewer.context import NoContext
 from reviewer.diff import parse_diff
 from reviewer.engine import ReviewInput, review
+from reviewer.errors import ConfigError
 from reviewer.gateway import LiteLLMGateway
 from reviewer.platforms.base import Change
 from reviewer.telemetry import TelemetryFile
@@ -189,7 +192,7 @@ def test_diff_end_to_end_reports_depth_passes_and_verification(
     assert main([*args, "--depth", "lite"]) == 0
     text = capsys.readouterr().out
     assert "lite (set by depth" in text
-    assert "1 candidates: 0 confirmed, 1 rejected, 0 unverified" in text
+    assert "1 candidate: 0 confirmed, 1 rejected, 0 unverified" in text
     assert "verifier: not real" in text
 
 
@@ -240,3 +243,17 @@ def test_the_verifier_reads_only_the_hunks_its_candidates_lie_in(
     user = verifier_request.body["messages"][1]["content"]
     assert "value_1 = os.environ" in user
     assert "untouched_by_findings" not in user
+
+
+def test_a_repository_adds_its_own_pass_and_a_missing_template_is_a_config_error(
+    model_server: FakeModelServer, tmp_path: Any
+) -> None:
+    (tmp_path / "pass_migrations.j2").write_text("This is the **migrations** pass: locks.\n")
+    model_server.set_default(findings_reply())
+    run(model_server, diff_of("a.py"), depth="full", verify=False,
+        passes=("migrations", "security"), prompts_dir=str(tmp_path))  # fmt: skip
+    systems = sorted(r.system for r in model_server.requests)
+    assert "**migrations** pass: locks." in systems[0]
+    assert "**security** pass" in systems[1]
+    with pytest.raises(ConfigError, match=r"pass_typo\.j2"):
+        run(model_server, diff_of("a.py"), depth="full", passes=("typo",))

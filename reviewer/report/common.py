@@ -115,7 +115,8 @@ def _pass_cost(figures: PassFigures) -> str:
 def verification_line(figures: Verification) -> str:
     """E.g. `5 candidates: 3 confirmed, 1 rejected, 1 unverified (1 of 2 batches failed)`."""
     line = (
-        f"{figures.candidates} candidates: {figures.confirmed} confirmed, "
+        f"{figures.candidates} candidate{'s' if figures.candidates != 1 else ''}: "
+        f"{figures.confirmed} confirmed, "
         f"{figures.rejected} rejected, {figures.unverified} unverified"
     )
     if figures.severity_changed:
