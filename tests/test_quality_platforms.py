@@ -1,5 +1,6 @@
-"""Depth, verification and repository tools in a `--github` run: the fake GitHub serves the
-files at the head (no checkout), the fake model reviews, calls tools and verifies."""
+"""Depth, verification and repository tools in `--github` and `--gitlab` runs: the fake
+platform serves the files at the head (no checkout), the fake model reviews, calls tools and
+verifies."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ from typing import Any
 
 import pytest
 
+from tests import test_gitlab as gitlab_tests
 from tests.fakes.github_server import FakeGitHub
+from tests.fakes.gitlab_server import FakeGitLab
 from tests.fakes.model_server import (
     FakeModelServer,
     Reply,
@@ -32,7 +35,8 @@ from tests.test_github import (  # the GitHub run's fixtures and helpers
     summary_body,
 )
 
-__all__ = ["gh", "job"]  # pytest fixtures, used by name
+fake = gitlab_tests.fake
+__all__ = ["fake", "gh", "job"]  # pytest fixtures, used by name
 
 
 def test_a_lite_review_reads_files_through_the_api_and_posts_only_what_survives(
@@ -81,3 +85,43 @@ def test_a_lite_review_reads_files_through_the_api_and_posts_only_what_survives(
     reads = {r.path for r in gh.requests if "/contents/" in r.path}
     assert not any("secrets" in path for path in reads)
     assert "1 rejected" in summary_body(gh)
+
+
+def test_a_full_gitlab_review_runs_the_passes_verifies_and_posts_the_survivors(
+    capsys: pytest.CaptureFixture[str],
+    fake: FakeGitLab,
+    model_server: FakeModelServer,
+    tmp_path: Path,
+) -> None:
+    (tmp_path / ".ai-review.toml").write_text(
+        'depth = "full"\npasses = ["correctness", "performance"]\ntools = true\n'
+        '[pass_models]\nperformance = "openai/gpt-4o-mini"\n'
+    )
+    fake.set_files(gitlab_tests.PROJECT, gitlab_tests.HEAD, {"src/rates.py": "MAX_RATE = 3\n"})
+
+    def answer(body: dict[str, Any]) -> Reply:
+        system = str(body["messages"][0]["content"])
+        if "You are the verifier" in system:
+            return verdicts_reply(
+                {"id": "c1", "verdict": "confirmed", "reason": "real"},
+                {"id": "c2", "verdict": "rejected", "reason": "cached upstream"},
+            )
+        if "**performance** pass" in system:
+            return findings_reply(gitlab_tests.ON_RANGE)
+        if not any(m.get("role") == "tool" for m in body["messages"]):
+            return tool_call_reply(("read_file", {"path": "src/rates.py"}))
+        return findings_reply(gitlab_tests.ON_ADDED)
+
+    model_server.respond_with(answer)
+    code, report, err = gitlab_tests.run(capsys, model_server)
+    assert code == 0, err
+    titles = [r.json_or_form["body"] for r in gitlab_tests.posts(fake)]
+    assert len(titles) == 1 and "Rate parameter lacks validation" in titles[0]
+    summary = report["summary"]
+    assert (summary["depth"], summary["passes"]) == ("full", ["correctness", "performance"])
+    assert set(summary["by_pass"]) == {"correctness", "performance", "verifier"}
+    assert summary["tool_calls"] == 1
+    models = {r.body["model"] for r in model_server.requests if "**performance** pass" in r.system}
+    assert models == {"gpt-4o-mini"}
+    assert "verifier: cached upstream" in [d["reason"] for d in report["dropped"]]
+    assert any("1 rejected" in note for note in gitlab_tests.summary_notes(fake))
