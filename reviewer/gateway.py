@@ -207,6 +207,10 @@ class LiteLLMGateway:
         a pass or the verifier with a model of its own."""
         other = copy.copy(self)
         other.models = tuple(models)
+        if not self._api_base and _provider(other.models[0]) != _provider(self.models[0]):
+            # AI_REVIEW_API_KEY is the review model's provider key: never sent to another
+            # provider; a pass model elsewhere uses its provider's own variable.
+            other._api_key = None
         return other
 
     def complete_with_tools(self, system: str, user: str, offer: ToolOffer) -> ModelReply:

@@ -150,7 +150,7 @@ def _flags(args: argparse.Namespace) -> dict[str, Any]:
         "min_severity": args.min_severity,
         "fail_on": args.fail_on,
         "cache_dir": args.cache_dir,
-        "depth": getattr(args, "depth", None),
+        "depth": args.depth,
     }
 
 

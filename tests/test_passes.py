@@ -257,3 +257,15 @@ def test_a_repository_adds_its_own_pass_and_a_missing_template_is_a_config_error
     assert "**security** pass" in systems[1]
     with pytest.raises(ConfigError, match=r"pass_typo\.j2"):
         run(model_server, diff_of("a.py"), depth="full", passes=("typo",))
+
+
+def test_a_pass_model_at_another_provider_never_gets_the_review_models_key() -> None:
+    direct = LiteLLMGateway([MODEL], api_key="sk-openai-only")
+    elsewhere = direct.with_models(["anthropic/claude-haiku-4-5", MODEL])
+    assert elsewhere._key_for("anthropic/claude-haiku-4-5") is None
+    assert direct.with_models(["openai/gpt-4o-mini"])._key_for("openai/gpt-4o-mini") == (
+        "sk-openai-only"
+    )
+    through_gateway = LiteLLMGateway([MODEL], api_base="https://gw.example/v1", api_key="sk-gw")
+    other = through_gateway.with_models(["anthropic/claude-haiku-4-5"])
+    assert other._key_for("anthropic/claude-haiku-4-5") == "sk-gw"  # the gateway's key

@@ -100,7 +100,8 @@ def depth_rows(summary: Summary) -> list[tuple[str, str]]:
     if summary.verification is not None:
         rows.append(("Verification", verification_line(summary.verification)))
     if summary.tool_calls or summary.tools_note:
-        rows.append(("Tool calls", f"{summary.tool_calls} {summary.tools_note}".strip()))
+        note = f" ({summary.tools_note})" if summary.tools_note else ""
+        rows.append(("Tool calls", f"{summary.tool_calls}{note}"))
     return rows
 
 
