@@ -101,8 +101,9 @@ def review(
     )
     found = [(job.chunk, o.findings) for job, o in zip(jobs, outcomes, strict=True)]
     plan.verified = verify_step(
-        found, setup, inputs, lines, concurrency=config.concurrency, default_model=plan.models[0]
-    )
+        found, setup, inputs, lines,
+        concurrency=config.concurrency, default_model=plan.models[0], clock=clock,
+    )  # fmt: skip
     return _result(plan, outcomes, config, clock() - started)
 
 

@@ -132,12 +132,13 @@ def verify_step(
     *,
     concurrency: int,
     default_model: str,
+    clock: Callable[[], float] = time.monotonic,
 ) -> Verified:
     """Deduplicated candidates, verified per chunk when the tier calls for it."""
     every = [finding for _, findings in found for finding in findings]
     if not setup.depth.verify:
         return Verified(every, [], [], None)
-    started = time.monotonic()
+    started = clock()
     candidates, duplicates = rank_findings(every, min_severity="low", max_comments=len(every))
     system = render_verify_system(inputs, max_tool_calls=setup.tool_calls_for(VERIFIER))
     jobs = []
@@ -149,7 +150,7 @@ def verify_step(
         jobs, setup.asks[VERIFIER], concurrency=concurrency, default_model=default_model
     )
     dropped = duplicates + outcome.dropped
-    seconds = time.monotonic() - started
+    seconds = clock() - started
     return Verified(outcome.kept, dropped, outcome.calls, outcome.figures, seconds)
 
 

@@ -26,6 +26,10 @@ MAX_SEARCH_HITS = 50
 MAX_SEARCH_FILES = 5000
 MAX_SCANNED_LINE = 500  # longer lines are cut before matching: bounds regex backtracking
 MAX_PATTERN = 200
+MAX_QUANTIFIERS = 3
+_QUANTIFIED_GROUP = re.compile(r"\)\s*[*+?{]")
+_BACKREFERENCE = re.compile(r"\\[1-9]|\(\?P=")
+_QUANTIFIER = re.compile(r"(?<!\\)(?:[*+]|\{\d*,?\d*\})")
 RESULT_BYTES = 16_000  # per tool result
 REVIEW_BYTES = 400_000  # all tool results of one review together
 
@@ -166,10 +170,18 @@ def _glob(path: str, glob: str) -> bool:
 
 
 def _matcher(pattern: str) -> Callable[[str], bool]:
+    """A literal string (anything that is not a valid regular expression) or a regular
+    expression without the shapes that backtrack exponentially: the pattern comes from a
+    model that read untrusted text, and a search must not hang the review."""
     try:
         compiled = re.compile(pattern)
     except re.error:
         compiled = re.compile(re.escape(pattern))
+    else:
+        if _QUANTIFIED_GROUP.search(pattern) or _BACKREFERENCE.search(pattern):
+            raise ToolError("refused: no repeated groups or backreferences in `pattern`")
+        if len(_QUANTIFIER.findall(pattern)) > MAX_QUANTIFIERS:
+            raise ToolError(f"refused: at most {MAX_QUANTIFIERS} repetitions in `pattern`")
     return lambda line: compiled.search(line) is not None
 
 

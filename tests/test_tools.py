@@ -96,6 +96,16 @@ def test_search_code_walks_the_checkout_but_not_git_nor_symlinks(repo: Path) -> 
         assert call(tools, "search_code", pattern=pattern) == "no match"
     with pytest.raises(ToolError):
         call(tools, "search_code", pattern="")
+    assert call(tools, "search_code", pattern=r"def (price)\(") == "helpers.py:1: def price(n):"
+
+
+@pytest.mark.parametrize(
+    "pattern", [r"(a+)+$", r"(a|aa)*b", r"(x)\1", r"(?P<n>a)(?P=n)", r"a+b*c+d*e", "(ab){3,}"]
+)
+def test_patterns_that_backtrack_exponentially_are_refused(repo: Path, pattern: str) -> None:
+    tools = RepositoryTools(LocalCheckout(repo), repo)
+    with pytest.raises(ToolError, match="refused"):
+        call(tools, "search_code", pattern=pattern)
 
 
 def test_without_a_checkout_files_come_from_the_platform_and_there_is_no_search() -> None:
