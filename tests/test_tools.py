@@ -17,7 +17,13 @@ from reviewer.engine import ReviewInput, review
 from reviewer.gateway import LiteLLMGateway
 from reviewer.toolbox import ToolError, ToolSpec
 from reviewer.tools import RepositoryTools, ToolSession, checked_path, repository_tools
-from tests.fakes.model_server import FakeModelServer, Reply, findings_reply, tool_call_reply
+from tests.fakes.model_server import (
+    FakeModelServer,
+    Reply,
+    error_reply,
+    findings_reply,
+    tool_call_reply,
+)
 
 MODEL = "openai/gpt-4.1-mini"
 AWS_KEY = "AKIA" + "Q3EGWDKYZ7N4PLRT"
@@ -238,3 +244,28 @@ def test_checked_path_normalises_harmless_forms() -> None:
         checked_path(".")
     with pytest.raises(ToolError):
         checked_path(3)
+
+
+def test_a_conversation_that_fails_falls_back_then_fails_the_chunk_only_when_all_did(
+    model_server: FakeModelServer, repo: Path
+) -> None:
+    gateway = LiteLLMGateway(
+        [MODEL, "openai/gpt-4o-mini"], api_base=model_server.base_url, api_key="sk-test",
+        max_retries=0,
+    )  # fmt: skip
+    source = LocalCheckout(repo)
+    settings = Config(model=MODEL, tools=True)
+    model_server.queue(
+        tool_call_reply(("read_file", {"path": "helpers.py"})), error_reply(400), findings_reply()
+    )
+    request = ReviewInput(parse_diff(DIFF))
+    result = review(request, settings, gateway, source, toolboxes=(repository_tools(source),))
+    assert [r.body["model"] for r in model_server.requests] == [
+        "gpt-4.1-mini", "gpt-4.1-mini", "gpt-4o-mini",
+    ]  # fmt: skip
+    [call] = result.calls
+    assert (call.outcome, call.fallback, call.model) == ("ok", True, "openai/gpt-4o-mini")
+    model_server.queue(error_reply(400), error_reply(400))
+    result = review(request, settings, gateway, source, toolboxes=(repository_tools(source),))
+    assert result.summary.failed_chunks == 1
+    assert "BadRequestError (HTTP 400)" in result.summary.errors[0]
