@@ -96,3 +96,35 @@ def test_verification_never_adds_a_finding_and_never_moves_one(
     assert len(applied.kept) + len(applied.dropped) == len(batch)
     assert len({f.fingerprint for f in applied.kept}) == len(applied.kept)
     assert all(d.reason.startswith("verifier: ") for d in applied.dropped)
+
+
+answer_item = st.one_of(
+    st.fixed_dictionaries(
+        {
+            "id": st.one_of(
+                st.from_regex(re.compile(r"c[0-9]"), fullmatch=True), st.text(max_size=3)
+            ),
+            "verdict": st.sampled_from(["confirmed", "rejected", "CONFIRMED", "maybe", ""]),
+        },
+        optional={
+            "reason": st.one_of(st.text(max_size=30), st.integers(), st.none()),
+            "severity": st.one_of(st.sampled_from([*SEVERITIES, "urgent", ""]), st.none()),
+        },
+    ),
+    st.integers(),
+    st.text(max_size=5),
+)
+
+
+@given(st.lists(st.sampled_from(SEVERITIES), max_size=6), st.lists(answer_item, max_size=8))
+def test_whatever_the_verifier_answers_nothing_is_added_moved_or_lost(
+    severities: list[str], items: list[object]
+) -> None:
+    batch = [finding(n, severity) for n, severity in enumerate(severities)]
+    answer = "```json\n" + json.dumps({"verdicts": items}) + "\n```"
+    applied = apply_verdicts(batch, parse_verdicts(answer))
+    before = [(f.fingerprint, f.path, f.line, f.end_line, f.side) for f in batch]
+    after = [(f.fingerprint, f.path, f.line, f.end_line, f.side) for f in applied.kept]
+    assert after == [place for place in before if place in after]  # a subsequence, in order
+    assert len(applied.kept) + len(applied.dropped) == len(batch)
+    assert all(f.severity in SEVERITIES for f in applied.kept)
