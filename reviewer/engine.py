@@ -7,6 +7,7 @@ diff ─► redact ─► select ─► depth ─► chunk ─► prompt (per pa
 from __future__ import annotations
 
 import functools
+import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -22,7 +23,14 @@ from reviewer.diff import Diff, FileDiff
 from reviewer.dispatch import ChunkJob, ChunkOutcome, Progress, run_chunks
 from reviewer.gateway import Gateway, price_per_token
 from reviewer.model import CallRecord, Finding, ReviewResult, Skipped, Summary
-from reviewer.passes import PassSetup, Verified, pass_figures, setup_passes, verify_step
+from reviewer.passes import (
+    Allowance,
+    PassSetup,
+    Verified,
+    pass_figures,
+    setup_passes,
+    verify_step,
+)
 from reviewer.prompt import PromptInputs, render_pass_system, render_review
 from reviewer.rank import rank_findings
 from reviewer.redact import redact_diff, redact_text
@@ -103,6 +111,7 @@ def review(
     plan.verified = verify_step(
         found, setup, inputs, lines,
         concurrency=config.concurrency, default_model=plan.models[0], clock=clock,
+        allowance=_allowance(config, outcomes, gateway, setup.verifier_model),
     )  # fmt: skip
     return _result(plan, outcomes, config, clock() - started)
 
@@ -209,6 +218,23 @@ def _result(
     )
     dropped = [d for o in outcomes for d in o.dropped] + verified.dropped + ranked_out
     return ReviewResult(tuple(findings), tuple(dropped), summary, calls)
+
+
+def _allowance(
+    config: Config, outcomes: list[ChunkOutcome], gateway: Gateway, model: str
+) -> Allowance | None:
+    """What the caps leave for verification after what the passes spent."""
+    if config.max_prompt_tokens is None and config.max_cost_usd is None:
+        return None
+    sent = [o.call for o in outcomes if o.call is not None and o.call.outcome != "cached"]
+    tokens = math.inf
+    if config.max_prompt_tokens is not None:
+        tokens = config.max_prompt_tokens - sum(c.prompt_tokens for c in sent)
+    price = price_per_token(model) if config.max_cost_usd is not None else None
+    usd = math.inf
+    if config.max_cost_usd is not None and price is not None:
+        usd = config.max_cost_usd - sum(c.cost_usd or 0.0 for c in sent)
+    return Allowance(gateway.count_tokens, tokens, usd, price)
 
 
 def _failed_chunks(plan: _Plan, outcomes: list[ChunkOutcome]) -> list[Chunk]:

@@ -133,6 +133,7 @@ class Verification:
     unverified: int = 0  # not mentioned in its answer, or their batch failed: kept
     batches: int = 0
     failed_batches: int = 0  # calls that failed or were not understood: candidates kept
+    over_budget: int = 0  # batches not sent: the review's caps were spent by the passes
 
 
 @dataclass(frozen=True)

@@ -7,11 +7,13 @@ runs the pass jobs with the chunks' dispatcher, then hands the candidates to `ve
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Protocol, runtime_checkable
 
+from reviewer.budget import Price, estimated_cost
 from reviewer.chunk import Chunk
 from reviewer.config import Config
 from reviewer.depth import DepthPlan, DepthPolicy, plan_depth
@@ -60,6 +62,7 @@ class PassSetup:
     max_tool_calls: int = 0  # 0: no tools offered anywhere
     session: ToolSession | None = None
     unsupported: list[str] = field(default_factory=list)  # models offered no tools
+    verifier_model: str = ""  # the model verification asks first
 
     def tool_calls_for(self, role: str) -> int:
         """The tool calls a role's conversation may make (0: tools not offered to it)."""
@@ -87,11 +90,13 @@ def setup_passes(
     roles = (*setup.depth.passes, *((VERIFIER,) if setup.depth.verify else ()))
     boxes = tuple(toolboxes) if config.tools and config.max_tool_calls > 0 else ()
     setup.session = ToolSession(boxes) if boxes else None
+    setup.verifier_model = gateway.models[0]
     for role in roles:
         own = routed.get(role)
         target = gateway
         if own is not None and isinstance(gateway, RoutingGateway):
             target = gateway.with_models(tuple(dict.fromkeys((own, *gateway.models))))
+            setup.verifier_model = own if role == VERIFIER else setup.verifier_model
         setup.asks[role] = _ask(target, setup, config.max_tool_calls)
         setup.tooled[role] = setup.asks[role] != target.complete
         setup.cacheable[role] = target is gateway and not setup.tooled[role]
@@ -133,6 +138,7 @@ def verify_step(
     concurrency: int,
     default_model: str,
     clock: Callable[[], float] = time.monotonic,
+    allowance: Allowance | None = None,
 ) -> Verified:
     """Deduplicated candidates, verified per chunk when the tier calls for it."""
     every = [finding for _, findings in found for finding in findings]
@@ -146,12 +152,46 @@ def verify_step(
         batch = candidates_json(findings)
         user = render_verify(_about(chunk, findings), inputs, lines, batch, len(findings))
         jobs.append(VerifyJob(chunk.index, tuple(findings), system, user))
+    sent, held = allowance.split(jobs) if allowance is not None else (jobs, [])
     outcome = run_verification(
-        jobs, setup.asks[VERIFIER], concurrency=concurrency, default_model=default_model
+        sent, setup.asks[VERIFIER], concurrency=concurrency, default_model=default_model
     )
+    kept = outcome.kept + [finding for job in held for finding in job.findings]
+    unsent = sum(len(job.findings) for job in held)
+    figures = outcome.figures
+    if held:  # candidates the caps left no room to verify are kept, unverified
+        figures = replace(
+            figures, candidates=figures.candidates + unsent,
+            unverified=figures.unverified + unsent, over_budget=len(held),
+        )  # fmt: skip
     dropped = duplicates + outcome.dropped
-    seconds = clock() - started
-    return Verified(outcome.kept, dropped, outcome.calls, outcome.figures, seconds)
+    return Verified(kept, dropped, outcome.calls, figures, clock() - started)
+
+
+@dataclass(frozen=True)
+class Allowance:
+    """What the review's caps (max_prompt_tokens, max_cost_usd) leave for verification once
+    the passes are paid: batches are sent in order while their estimate fits."""
+
+    count_tokens: Callable[[str], int]
+    tokens: float = math.inf
+    usd: float = math.inf
+    price: Price | None = None
+
+    def split(self, jobs: Sequence[VerifyJob]) -> tuple[list[VerifyJob], list[VerifyJob]]:
+        tokens_left, usd_left = self.tokens, self.usd
+        sent: list[VerifyJob] = []
+        held: list[VerifyJob] = []
+        for job in jobs:
+            tokens = self.count_tokens(job.system) + self.count_tokens(job.user)
+            cost = estimated_cost(tokens, self.price)
+            if tokens > tokens_left or cost > usd_left:
+                held.append(job)
+                continue
+            tokens_left -= tokens
+            usd_left -= cost
+            sent.append(job)
+        return sent, held
 
 
 def _by_chunk(

@@ -269,3 +269,22 @@ def test_a_pass_model_at_another_provider_never_gets_the_review_models_key() -> 
     through_gateway = LiteLLMGateway([MODEL], api_base="https://gw.example/v1", api_key="sk-gw")
     other = through_gateway.with_models(["anthropic/claude-haiku-4-5"])
     assert other._key_for("anthropic/claude-haiku-4-5") == "sk-gw"  # the gateway's key
+
+
+def test_verification_stays_within_the_reviews_token_budget(model_server: FakeModelServer) -> None:
+    def answer(body: dict[str, Any]) -> Reply:
+        if is_verifier(body):
+            return verdicts_reply({"id": "c1", "verdict": "rejected", "reason": "no"})
+        user = str(body["messages"][1]["content"])
+        path = "a.py" if "### a.py" in user else "b.py"
+        return findings_reply(finding(path, 1, f"in {path}"), prompt_tokens=1000)
+
+    model_server.respond_with(answer)
+    diff = diff_of("a.py", "b.py", added=20)
+    result = run(model_server, diff, depth="lite", max_prompt_tokens=3500)
+    verification = result.summary.verification
+    assert verification is not None
+    # 2,000 tokens went to the passes; the 1,500 left hold one verification (~800), not two
+    assert (verification.batches, verification.over_budget, verification.unverified) == (1, 1, 1)
+    assert len(result.findings) == 1  # the other one was rejected; the unsent one is kept
+    assert sum(is_verifier(r) for r in model_server.requests) == 1

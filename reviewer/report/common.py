@@ -122,6 +122,8 @@ def verification_line(figures: Verification) -> str:
     )
     if figures.severity_changed:
         line += f", {figures.severity_changed} re-graded"
+    if figures.over_budget:
+        line += f" ({figures.over_budget} not sent: over the review's budget; candidates kept)"
     if figures.failed_batches:
         line += (
             f" ({figures.failed_batches} of {figures.batches} verifications failed: "
