@@ -30,6 +30,14 @@ MAX_QUANTIFIERS = 3
 _QUANTIFIED_GROUP = re.compile(r"\)\s*[*+?{]")
 _BACKREFERENCE = re.compile(r"\\[1-9]|\(\?P=")
 _QUANTIFIER = re.compile(r"(?<!\\)(?:[*+]|\{\d*,?\d*\})")
+# Files that hold credentials rather than code: a CI workspace may have them next to the
+# checkout (written by an earlier step) and a model steered by the diff could ask for them.
+CREDENTIAL_FILES = (
+    ".env", ".env.*", "*.pem", "*.key", "*.p12", "*.pfx", "*.jks", "*.keystore", "id_rsa*",
+    "id_dsa*", "id_ecdsa*", "id_ed25519*", ".npmrc", ".pypirc", ".netrc", "_netrc",
+    ".git-credentials", ".dockercfg", "credentials", "credentials.json", ".htpasswd",
+    "service-account*.json", "*-credentials.json", "*.tfvars", "*.tfstate",
+)  # fmt: skip
 RESULT_BYTES = 16_000  # per tool result
 REVIEW_BYTES = 400_000  # all tool results of one review together
 
@@ -75,7 +83,13 @@ def checked_path(path: Any) -> str:
         raise ToolError(f"refused: {path!r} is under .git/")
     if not parts:
         raise ToolError("`path` must name a file")
+    if is_credential_file(parts[-1]):
+        raise ToolError(f"refused: {path!r} is a credentials file")
     return "/".join(parts)
+
+
+def is_credential_file(name: str) -> bool:
+    return any(fnmatchcase(name.lower(), pattern) for pattern in CREDENTIAL_FILES)
 
 
 class RepositoryTools:
@@ -151,7 +165,8 @@ class RepositoryTools:
             for name in sorted(names):
                 full = Path(folder, name)
                 path = full.relative_to(self._root).as_posix()
-                if full.is_symlink() or (glob and not _glob(path, glob)):
+                skipped = full.is_symlink() or is_credential_file(name)
+                if skipped or (glob and not _glob(path, glob)):
                     continue
                 seen += 1
                 if seen > MAX_SEARCH_FILES:

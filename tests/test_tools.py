@@ -46,6 +46,7 @@ def repo(tmp_path: Path) -> Path:
     (root / "app.py").write_text("import helpers\ntotal = helpers.price(3) * qty\n")
     (root / "helpers.py").write_text("def price(n):\n    return n * RATE\n\nRATE = 2\n")
     (root / "src" / "keys.py").write_text(f"KEY = '{AWS_KEY}'\nrate = 7\n")
+    (root / ".npmrc").write_text("//registry.npmjs.org/:_authToken=NPM_TOKEN_VALUE\n")
     outside = tmp_path / "outside"
     outside.mkdir()
     (outside / "secret.txt").write_text(OUTSIDE + "\n")
@@ -77,6 +78,9 @@ def test_read_file_returns_numbered_lines_of_a_range(repo: Path) -> None:
         ("leak.txt", "resolves outside the repository"),
         ("linked/secret.txt", "resolves outside the repository"),
         ("", "repository-relative file path"),
+        (".env", "is a credentials file"),
+        ("deploy/Service-Account-prod.json", "is a credentials file"),
+        ("certs/server.KEY", "is a credentials file"),
         ("missing.py", "no such text file"),
     ],
 )
@@ -98,7 +102,7 @@ def test_search_code_walks_the_checkout_but_not_git_nor_symlinks(repo: Path) -> 
     assert call(tools, "search_code", pattern="price(3") == (  # not a regex: taken literally
         "app.py:2: total = helpers.price(3) * qty"
     )
-    for pattern in (OUTSIDE, "token@example"):
+    for pattern in (OUTSIDE, "token@example", "NPM_TOKEN"):
         assert call(tools, "search_code", pattern=pattern) == "no match"
     with pytest.raises(ToolError):
         call(tools, "search_code", pattern="")
