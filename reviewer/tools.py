@@ -24,6 +24,7 @@ from reviewer.toolbox import ToolBox, ToolError, ToolSpec
 MAX_READ_LINES = 400
 MAX_SEARCH_HITS = 50
 MAX_SEARCH_FILES = 5000
+MAX_SEARCH_BYTES = 20_000_000  # what one search reads at most
 MAX_SCANNED_LINE = 500  # longer lines are cut before matching: bounds regex backtracking
 MAX_PATTERN = 200
 MAX_QUANTIFIERS = 3
@@ -97,9 +98,13 @@ class RepositoryTools:
     are read from disk with the confinement checks here; without one, through the context
     source (a platform's file API), and search_code is not offered (no tree listing yet)."""
 
-    def __init__(self, source: ContextSource, root: Path | None = None) -> None:
+    def __init__(
+        self, source: ContextSource, root: Path | None = None, *,
+        search_bytes: int = MAX_SEARCH_BYTES,
+    ) -> None:  # fmt: skip
         self._source = source
         self._root = root.resolve() if root is not None else None
+        self._search_bytes = search_bytes
 
     def specs(self) -> tuple[ToolSpec, ...]:
         return (READ_FILE, SEARCH_CODE) if self._root is not None else (READ_FILE,)
@@ -137,6 +142,7 @@ class RepositoryTools:
         last = min(last, first + MAX_READ_LINES - 1)
         if first > len(lines):
             return f"{path} has {len(lines)} lines"
+        last = max(last, first)  # an end before the start: the start line alone
         numbered = (f"{n:>5}  {lines[n - 1]}" for n in range(first, last + 1))
         return f"{path} lines {first}-{last} of {len(lines)}:\n" + "\n".join(numbered)
 
@@ -147,9 +153,16 @@ class RepositoryTools:
         glob = arguments.get("path_glob")
         match = _matcher(pattern)
         hits: list[str] = []
+        scanned = 0
         for path in self._files(glob if isinstance(glob, str) and glob else None):
-            text = self._local(path)
-            for number, line in enumerate((text or "").splitlines(), start=1):
+            text = self._local(path) or ""
+            scanned += len(text)
+            if scanned > self._search_bytes:
+                hits.append(
+                    f"(search stopped after {self._search_bytes:,} bytes: narrow path_glob)"
+                )
+                break
+            for number, line in enumerate(text.splitlines(), start=1):
                 if match(line[:MAX_SCANNED_LINE]):
                     hits.append(f"{path}:{number}: {line.strip()[:MAX_SCANNED_LINE]}")
                 if len(hits) >= MAX_SEARCH_HITS:

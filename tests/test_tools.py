@@ -64,6 +64,16 @@ def test_read_file_returns_numbered_lines_of_a_range(repo: Path) -> None:
     text = call(tools, "read_file", path="helpers.py", start_line=2, end_line=3)
     assert text == "helpers.py lines 2-3 of 4:\n    2      return n * RATE\n    3  "
     assert "4 lines" in call(tools, "read_file", path="./helpers.py", start_line=9)
+    assert call(tools, "read_file", path="helpers.py", start_line=4, end_line=2) == (
+        "helpers.py lines 4-4 of 4:\n    4  RATE = 2"
+    )
+
+
+def test_one_search_reads_a_bounded_number_of_bytes(repo: Path) -> None:
+    tools = RepositoryTools(LocalCheckout(repo), repo, search_bytes=60)
+    assert call(tools, "search_code", pattern="import") == (
+        "app.py:1: import helpers\n(search stopped after 60 bytes: narrow path_glob)"
+    )
 
 
 @pytest.mark.parametrize(
