@@ -76,13 +76,19 @@ def _matches(path: str, pattern: str) -> bool:
 
 
 def _auto(files: Sequence[FileDiff], policy: DepthPolicy) -> tuple[str, str]:
+    from reviewer.budget import DOCS, path_kind  # not at start-up: it imports the diff parser
+
     changed = sum(file.changed for file in files)
     lines = f"{changed} changed line{'s' if changed != 1 else ''}"
     risky = risky_path(files, policy.risk_paths)
     if risky is not None:
         return "full", f"security-sensitive path {risky}"
-    if changed >= policy.full_min_lines:
+    # Prose is not code: a long documentation change gets one pass, not the specialists.
+    code = sum(file.changed for file in files if path_kind(file.path) != DOCS)
+    if code >= policy.full_min_lines:
         return "full", f"{lines} (full_min_lines = {policy.full_min_lines})"
+    if changed >= policy.full_min_lines:
+        return "lite", f"{lines}, {code} outside documentation"
     if changed <= policy.trivial_max_lines:
         return "trivial", f"{lines} (trivial_max_lines = {policy.trivial_max_lines})"
     return "lite", f"{lines}, under full_min_lines = {policy.full_min_lines}"

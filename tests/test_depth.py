@@ -27,6 +27,7 @@ AUTO = DepthPolicy(depth="auto")
         ("app/views.py", 3, "trivial", ("review",), False, "3 changed lines"),
         ("app/views.py", 40, "lite", ("review",), True, "40 changed lines, under"),
         ("app/views.py", 250, "full", DEFAULT_PASSES, True, "250 changed lines"),
+        ("docs/guide.md", 400, "lite", ("review",), True, "400 changed lines, 0 outside docum"),
         ("app/auth/login.py", 2, "full", DEFAULT_PASSES, True, "security-sensitive path"),
         (".github/workflows/ci.yml", 1, "full", DEFAULT_PASSES, True, ".github/workflows/ci.yml"),
         ("requirements-dev.txt", 1, "full", DEFAULT_PASSES, True, "requirements-dev.txt"),
