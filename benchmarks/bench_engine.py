@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import argparse
 import math
+import re
 import resource
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from reviewer.chunk import render_hunk
 from reviewer.config import Config
@@ -24,7 +27,7 @@ from reviewer.context import LocalCheckout
 from reviewer.diff import Diff, parse_diff
 from reviewer.engine import ReviewInput, review
 from reviewer.gateway import LiteLLMGateway, count_tokens
-from tests.fakes.model_server import FakeModelServer, Reply
+from tests.fakes.model_server import FakeModelServer, Reply, findings_reply, verdicts_reply
 
 MODEL = "openai/gpt-4.1-mini"
 
@@ -128,6 +131,71 @@ def measure(name: str, diff_text: str, latency: float, concurrency: int) -> Figu
     )
 
 
+ADDED_LINE = re.compile(r"^\s*\d+ \+(.+)$", re.MULTILINE)
+
+
+def tier_answer(latency: float) -> Callable[[dict[str, Any]], Reply]:
+    """Review passes report one finding per chunk (on its first added line); the verifier
+    confirms it. So every tier pays for what it would pay for in a real review."""
+
+    def answer(body: dict[str, Any]) -> Reply:
+        messages = body["messages"]
+        if "You are the verifier" in str(messages[0]["content"]):
+            return verdicts_reply({"id": "c1", "verdict": "confirmed"}, delay_s=latency)
+        match = ADDED_LINE.search(str(messages[1]["content"]))
+        path = re.search(r"^### (\S+)", str(messages[1]["content"]), re.MULTILINE)
+        finding = {"path": path.group(1) if path else "", "quote": match.group(1) if match else "",
+                   "severity": "medium", "category": "bug", "title": "t", "body": "b"}  # fmt: skip
+        return findings_reply(finding, delay_s=latency)
+
+    return answer
+
+
+@dataclass(frozen=True)
+class TierFigures:
+    depth: str
+    calls: int
+    prompt_tokens: int
+    model_phase: float
+    ideal: float
+
+
+def measure_tier(diff_text: str, depth: str, latency: float, concurrency: int) -> TierFigures:
+    """One review at a forced depth; the ideal is the passes' round trips in parallel, then
+    the verifier's: latency x (ceil(pass calls / concurrency) + ceil(verify calls / ...))."""
+    diff = parse_diff(diff_text)
+    with FakeModelServer() as server:
+        server.respond_with(tier_answer(latency))
+        config = Config(model=MODEL, concurrency=concurrency, depth=depth)
+        gateway = LiteLLMGateway([MODEL], api_base=server.base_url, api_key="sk-bench")
+        gateway.complete("warm up", "the HTTP client")
+        server.requests.clear()
+        with tempfile.TemporaryDirectory() as root:
+            synthetic_checkout(Path(root), diff)
+            result = review(ReviewInput(diff), config, gateway, LocalCheckout(Path(root)))
+    summary = result.summary
+    verify = next((f.calls for f in summary.by_pass if f.name == "verifier"), 0)
+    passes = summary.llm_calls - verify
+    rounds = math.ceil(passes / concurrency) + math.ceil(verify / concurrency)
+    return TierFigures(
+        depth, summary.llm_calls, summary.prompt_tokens, summary.latency_llm_s, latency * rounds
+    )
+
+
+def tiers_table(diff_text: str, latency: float, concurrency: int) -> None:
+    print("\ndepth tiers on the 5,000-line case (one finding per chunk, all confirmed)")
+    print("depth | calls | prompt tokens (x one pass) | model phase / ideal")
+    base: TierFigures | None = None
+    for depth in ("trivial", "lite", "full"):
+        f = measure_tier(diff_text, depth, latency, concurrency)
+        base = base or f
+        ratio = f.prompt_tokens / base.prompt_tokens
+        print(
+            f"{f.depth} | {f.calls} | {f.prompt_tokens:,} ({ratio:.2f}x)"
+            f" | {f.model_phase:.2f}/{f.ideal:.2f} s = {f.model_phase / f.ideal:.2f}x"
+        )
+
+
 def help_startup(runs: int = 5) -> tuple[float, float]:
     """Median wall time of `ai-review --help` and of a bare interpreter, for the ratio."""
 
@@ -163,6 +231,7 @@ def main() -> None:
             f"{f.model_phase / f.ideal:.2f}x | {f.wall - f.model_phase:.3f} s | {f.tool_cpu:.3f} s"
             f" | {f.prompt_tokens / f.changed:.1f} | {f.prompt_tokens / f.hunk_tokens:.2f}x"
         )
+    tiers_table(cases[-1][1], args.latency, args.concurrency)
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     cli, bare = help_startup()
     print(f"\npeak memory (whole process, litellm included): {peak_mib:.0f} MiB")

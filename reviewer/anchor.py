@@ -139,6 +139,7 @@ def _finding(raw: RawFinding, path: str, candidate: _Candidate) -> Finding:
         line_kind=first.kind,
         old_line=first.old,
         new_line=first.new,
+        evidence=raw.evidence,
     )
 
 

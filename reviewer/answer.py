@@ -39,6 +39,7 @@ class RawFinding:
     body: str
     suggestion: str | None
     confidence: float
+    evidence: str = ""  # what in the code makes it real (asked for before the severity)
 
 
 @dataclass(frozen=True)
@@ -141,6 +142,7 @@ def validate(item: Any) -> RawFinding | Rejected:
         body=_text(item.get("body"))[:MAX_BODY],
         suggestion=_suggestion(item.get("suggestion")),
         confidence=_confidence(item.get("confidence")),
+        evidence=_text(item.get("evidence"))[:MAX_BODY],
     )
 
 

@@ -90,8 +90,11 @@ def is_sensitive(path: str) -> bool:
     return any(word in lowered for word in SENSITIVE_WORDS)
 
 
+DOCS = 2  # the path_kind of documentation
+
+
 def path_kind(path: str) -> int:
-    """0 for source, 1 for tests, 2 for docs."""
+    """0 for source, 1 for tests, 2 (DOCS) for docs."""
     pure = PurePosixPath(path.lower())
     directories = set(pure.parts[:-1])
     if directories & _TEST_DIRS or _is_test_name(pure.name):

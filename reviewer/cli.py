@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from typing import NoReturn
 
 from reviewer import __version__
+from reviewer.depth import DEPTHS
 from reviewer.errors import ReviewError, UsageError
 from reviewer.model import REPORT_FORMATS, SEVERITIES
 
@@ -55,6 +56,11 @@ def build_parser() -> argparse.ArgumentParser:
     review.add_argument("--max-comments", type=int, metavar="N")
     review.add_argument("--min-severity", choices=SEVERITIES)
     review.add_argument("--fail-on", choices=SEVERITIES)
+    review.add_argument(
+        "--depth",
+        choices=DEPTHS,
+        help="review depth: auto scales with the change's risk (default: config, else trivial)",
+    )
     return parser
 
 

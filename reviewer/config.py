@@ -12,6 +12,7 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
+from reviewer.depth import DEFAULT_PASSES, DEFAULT_RISK_PATHS, DEPTHS
 from reviewer.errors import ConfigError
 from reviewer.mcp_config import McpServerConfig, parse_mcp_servers
 from reviewer.model import SEVERITIES
@@ -53,6 +54,17 @@ class Config:
     prompts_dir: str | None = None
     extra_headers: tuple[tuple[str, str], ...] = ()
     mcp_servers: tuple[McpServerConfig, ...] = ()
+    # Review depth, specialist passes, verification and repository tools (reviewer.depth).
+    depth: str = "trivial"  # one pass as before; "auto" scales the review with the risk
+    verify: bool = True  # verify candidates at the tiers that call for it (lite, full)
+    verifier_model: str | None = None  # default: the review model
+    passes: tuple[str, ...] = DEFAULT_PASSES
+    pass_models: tuple[tuple[str, str], ...] = ()  # (pass, model)
+    tools: bool = False
+    max_tool_calls: int = 8
+    trivial_max_lines: int = 10  # auto: at most this many changed lines is trivial...
+    full_min_lines: int = 200  # ...and at least this many gets the specialist passes
+    risk_paths: tuple[str, ...] = DEFAULT_RISK_PATHS
 
 
 # Keys a config file may set, with the type each must have.
@@ -79,7 +91,18 @@ _FILE_KEYS: dict[str, type | tuple[type, ...]] = {
     "prompts_dir": str,
     "extra_headers": dict,
     "mcp_servers": list,
+    "depth": str,
+    "verify": bool,
+    "verifier_model": str,
+    "passes": list,
+    "pass_models": dict,
+    "tools": bool,
+    "max_tool_calls": int,
+    "trivial_max_lines": int,
+    "full_min_lines": int,
+    "risk_paths": list,
 }
+_BOOL_KEYS = {"verify", "tools"}
 _ARM_KEYS = {"name", "model", "fallback_models", "weight", "api_base", "extra_headers"}
 _ENV_KEYS = {
     "AI_REVIEW_MODEL": "model",
@@ -138,8 +161,11 @@ def _checked_file_value(key: str, value: Any, source: str) -> Any:
     if expected is None:
         known = ", ".join(sorted(_FILE_KEYS))
         raise ConfigError(f"{source}: unknown key {key!r} (known keys: {known})")
-    if isinstance(value, bool) or not isinstance(value, expected):
+    wrong_bool = isinstance(value, bool) != (key in _BOOL_KEYS)
+    if wrong_bool or not isinstance(value, expected):
         raise ConfigError(f"{source}: {key!r} has the wrong type ({type(value).__name__})")
+    if key == "pass_models" and isinstance(value, dict):
+        return _pass_models(value, source)
     if key == "arms" and isinstance(value, list):
         return tuple(_arm(item, source) for item in value)
     if key == "extra_headers":
@@ -178,6 +204,12 @@ def _headers(value: Any, source: str) -> tuple[tuple[str, str], ...]:
     return tuple(sorted((str(k), str(v)) for k, v in value.items()))
 
 
+def _pass_models(value: dict[str, Any], source: str) -> tuple[tuple[str, str], ...]:
+    if not all(isinstance(v, str) and v for v in value.values()):
+        raise ConfigError(f'{source}: `pass_models` must be a table of pass = "model"')
+    return tuple(sorted((str(k), str(v)) for k, v in value.items()))
+
+
 def _strings(value: Any, key: str) -> list[str]:
     if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
         raise ConfigError(f"`{key}` must be a list of strings")
@@ -194,7 +226,8 @@ def _as_config_kwargs(values: Mapping[str, Any]) -> dict[str, Any]:
     for key, value in values.items():
         if key not in known:
             raise ConfigError(f"unknown setting {key!r}")
-        listed = key in {"fallback_models", "exclude", "include", "guidelines"}
+        listed = key in {"fallback_models", "exclude", "include", "guidelines", "passes",
+                         "risk_paths"}  # fmt: skip
         kwargs[key] = tuple(_strings(value, key)) if listed else value
     return kwargs
 
@@ -214,11 +247,23 @@ def _validate(config: Config) -> None:
         raise ConfigError("`max_cost_usd` must be more than 0 (USD per review)")
     if config.chunk_tokens < 500:
         raise ConfigError("`chunk_tokens` must be at least 500")
+    _validate_depth(config)
     names = [arm.name for arm in config.arms]
     if len(set(names)) != len(names):
         raise ConfigError("[[arms]] names must be unique")
     if config.arms and sum(arm.weight for arm in config.arms) <= 0:
         raise ConfigError("[[arms]] weights must add up to more than 0")
+
+
+def _validate_depth(config: Config) -> None:
+    if config.depth not in DEPTHS:
+        raise ConfigError(f"`depth` must be one of {', '.join(DEPTHS)}, not {config.depth!r}")
+    if not config.passes or not all(p.isidentifier() for p in config.passes):
+        raise ConfigError('`passes` must list pass names (letters, digits, _), e.g. ["security"]')
+    if config.max_tool_calls < 0 or config.trivial_max_lines < 0:
+        raise ConfigError("`max_tool_calls` and `trivial_max_lines` must not be negative")
+    if config.full_min_lines <= config.trivial_max_lines:
+        raise ConfigError("`full_min_lines` must be more than `trivial_max_lines`")
 
 
 def load_config(repo_root: Path, config_path: str | None, flags: Mapping[str, Any]) -> Config:

@@ -32,6 +32,9 @@ class ChunkJob:
     system: str
     user: str
     cached: ModelReply | None = None
+    role: str = "review"  # the pass this job belongs to
+    ask: Callable[[str, str], ModelReply] | None = None  # the pass's own model or tools
+    cacheable: bool = True  # False when its answer depends on more than its prompts
 
 
 @dataclass
@@ -78,12 +81,13 @@ def review_chunk(
 ) -> ChunkOutcome:
     started = clock()
     try:
-        reply = job.cached or gateway.complete(job.system, job.user)
+        reply = job.cached or (job.ask or gateway.complete)(job.system, job.user)
     except ModelError as exc:
         finished = clock()
         failed = CallRecord(
             job.chunk.index, exc.model or gateway.models[0], 0, 0, 0, 0.0, finished - started,
             max(exc.attempts - 1, 0), len(gateway.models) > 1, "failed", str(exc), exc.key_refused,
+            job.role,
         )  # fmt: skip
         return ChunkOutcome(call=failed, started=started, finished=finished)
     finished = clock()
@@ -94,7 +98,7 @@ def review_chunk(
         if job.cached is not None:  # a stored answer this version cannot read: ask the model
             return review_chunk(replace(job, cached=None), gateway, cache, clock)
         raw, rejected, error = [], [], f"answer not understood: {exc}"
-    if cache is not None and job.cached is None and not error:
+    if cache is not None and job.cached is None and not error and job.cacheable:
         cache.put(job.system, job.user, reply)  # only answers that were understood
     findings, dropped = anchor_findings(raw, job.chunk.files)
     dropped += dropped_from_rejected(rejected)
@@ -111,4 +115,5 @@ def _record(job: ChunkJob, reply: ModelReply, error: str, elapsed: float) -> Cal
     return CallRecord(
         job.chunk.index, reply.model, reply.prompt_tokens, reply.completion_tokens,
         reply.cached_tokens, reply.cost_usd, latency, reply.retries, reply.fallback, kind, error,
+        False, job.role, reply.tool_calls,
     )  # fmt: skip

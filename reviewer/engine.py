@@ -1,15 +1,17 @@
 """Run the stages of one review: the orchestration reads like the pipeline.
 
-diff ─► redact ─► select ─► chunk ─► prompt ─► cache ─► budget ─► model ─► parse ─► anchor
-     ─► rank ─► result
+diff ─► redact ─► select ─► depth ─► chunk ─► prompt (per pass) ─► cache ─► budget ─► model
+     ─► parse ─► anchor ─► verify ─► rank ─► result
 """
 
 from __future__ import annotations
 
 import functools
+import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from reviewer.budget import plan_budget
 from reviewer.builtin import builtin_findings
@@ -21,10 +23,20 @@ from reviewer.diff import Diff, FileDiff
 from reviewer.dispatch import ChunkJob, ChunkOutcome, Progress, run_chunks
 from reviewer.gateway import Gateway, price_per_token
 from reviewer.model import CallRecord, Finding, ReviewResult, Skipped, Summary
-from reviewer.prompt import PromptInputs, render_review, render_system
+from reviewer.passes import (
+    Allowance,
+    PassSetup,
+    Verified,
+    pass_figures,
+    setup_passes,
+    verify_step,
+)
+from reviewer.prompt import PromptInputs, render_pass_system, render_review
 from reviewer.rank import rank_findings
 from reviewer.redact import redact_diff, redact_text
 from reviewer.select import select_files
+from reviewer.toolbox import ToolBox
+from reviewer.verify import VERIFIER
 
 __all__ = ["Progress", "ReviewInput", "review"]
 NO_MODEL_NOTE = (
@@ -61,6 +73,9 @@ class _Plan:
     models: list[str] = field(default_factory=list)
     over_budget: tuple[Skipped, ...] = ()
     note: str = ""
+    setup: PassSetup | None = None
+    jobs: list[ChunkJob] = field(default_factory=list)
+    verified: Verified | None = None
 
 
 def review(
@@ -73,6 +88,7 @@ def review(
     cache: ResponseCache | None = None,
     progress: Progress | None = None,
     clock: Callable[[], float] = time.monotonic,
+    toolboxes: Sequence[ToolBox] = (),
 ) -> ReviewResult:
     started = clock()
     diff = redact_diff(request.diff)
@@ -81,14 +97,22 @@ def review(
     if gateway is None:
         return _result(plan, [], config, clock() - started)
     plan.models = list(gateway.models)
+    plan.setup = setup = setup_passes(config, selected, gateway, toolboxes)
     chunks = build_chunks(selected, config.chunk_tokens, gateway.count_tokens)
     inputs = _prompt_inputs(request, config, source)
-    jobs = _jobs(chunks, inputs, _line_reader(source), cache)
-    jobs = _within_budget(plan, jobs, config, gateway)
-    plan.chunks = [job.chunk for job in jobs]
+    lines = _line_reader(source)
+    jobs = _within_budget(plan, _jobs(chunks, inputs, lines, cache, setup), config, gateway)
+    plan.chunks = list({job.chunk.index: job.chunk for job in jobs}.values())
+    plan.jobs = jobs
     outcomes = run_chunks(
         jobs, gateway, cache, concurrency=config.concurrency, progress=progress, clock=clock
     )
+    found = [(job.chunk, o.findings) for job, o in zip(jobs, outcomes, strict=True)]
+    plan.verified = verify_step(
+        found, setup, inputs, lines,
+        concurrency=config.concurrency, default_model=plan.models[0], clock=clock,
+        allowance=_allowance(config, outcomes, gateway, setup.verifier_model),
+    )  # fmt: skip
     return _result(plan, outcomes, config, clock() - started)
 
 
@@ -119,12 +143,18 @@ def _jobs(
     inputs: PromptInputs,
     lines: Callable[[str], list[str] | None],
     cache: ResponseCache | None,
+    setup: PassSetup,
 ) -> list[ChunkJob]:
-    system = render_system(inputs)  # identical for every chunk: providers cache it
+    """One job per chunk and pass; every pass of a chunk shares its user prompt."""
+    users = [render_review(chunk, inputs, lines) for chunk in chunks]
     jobs = []
-    for chunk in chunks:
-        user = render_review(chunk, inputs, lines)
-        jobs.append(ChunkJob(chunk, system, user, cache.get(system, user) if cache else None))
+    for role in setup.depth.passes:
+        # identical for every chunk of a pass: providers cache it
+        system = render_pass_system(inputs, role, max_tool_calls=setup.tool_calls_for(role))
+        cacheable = cache is not None and setup.cacheable[role]
+        for chunk, user in zip(chunks, users, strict=True):
+            cached = cache.get(system, user) if cache and cacheable else None
+            jobs.append(ChunkJob(chunk, system, user, cached, role, setup.asks[role], cacheable))
     return jobs
 
 
@@ -141,10 +171,14 @@ def _within_budget(
             rest = "set max_prompt_tokens to cap this review"
         plan.note = UNKNOWN_PRICE_NOTE.format(model=gateway.models[0], rest=rest)
     system = gateway.count_tokens(jobs[0].system)  # the same system prompt for every chunk
-    estimates = [0 if job.cached else system + gateway.count_tokens(job.user) for job in jobs]
+    chunks = {job.chunk.index: job.chunk for job in jobs}  # a chunk costs all its passes
+    estimates = dict.fromkeys(chunks, 0)
+    for job in jobs:
+        estimates[job.chunk.index] += 0 if job.cached else system + gateway.count_tokens(job.user)
     kept, plan.over_budget = plan_budget(
-        [job.chunk for job in jobs], estimates, config.max_prompt_tokens, config.max_cost_usd, price
-    )
+        list(chunks.values()), list(estimates.values()), config.max_prompt_tokens,
+        config.max_cost_usd, price,
+    )  # fmt: skip
     indexes = {chunk.index for chunk in kept}
     return [job for job in jobs if job.chunk.index in indexes]
 
@@ -152,14 +186,15 @@ def _within_budget(
 def _result(
     plan: _Plan, outcomes: list[ChunkOutcome], config: Config, elapsed: float
 ) -> ReviewResult:
-    anchored = plan.builtin + [f for o in outcomes for f in o.findings]
+    verified = plan.verified or Verified([f for o in outcomes for f in o.findings], [], [], None)
+    anchored = plan.builtin + verified.findings
     findings, ranked_out = rank_findings(
         anchored, min_severity=config.min_severity, max_comments=config.max_comments
     )
-    calls = tuple(o.call for o in outcomes if o.call is not None)
+    calls = tuple(o.call for o in outcomes if o.call is not None) + tuple(verified.calls)
     sent = tuple(c for c in calls if c.outcome != "cached")  # cached: nothing paid this time
     hits = tuple(c for c in calls if c.outcome == "cached")
-    failed = [c for c, o in zip(plan.chunks, outcomes, strict=True) if o.failed]
+    failed = _failed_chunks(plan, outcomes)
     not_reviewed = _failed_files(failed) + plan.over_budget
     summary = Summary(
         models=tuple(plan.models),
@@ -171,7 +206,7 @@ def _result(
         cached_tokens=sum(c.cached_tokens for c in sent),
         cost_usd=_total_cost(sent),
         latency_total_s=elapsed,
-        latency_llm_s=_model_phase(outcomes),
+        latency_llm_s=_model_phase(outcomes) + verified.seconds,
         files_reviewed=len({f.path for f in plan.selected} - {s.path for s in not_reviewed}),
         files_skipped=plan.request.unavailable + plan.skipped + not_reviewed,
         arm=plan.arm,
@@ -179,9 +214,51 @@ def _result(
         saved_usd=_total_cost(hits) if plan.caching else None,
         errors=tuple(sorted({c.error for c in calls if c.error})),
         note=plan.note if plan.models else NO_MODEL_NOTE,
+        **_depth_figures(plan, verified, sent),
     )
-    dropped = [d for o in outcomes for d in o.dropped] + ranked_out
+    dropped = [d for o in outcomes for d in o.dropped] + verified.dropped + ranked_out
     return ReviewResult(tuple(findings), tuple(dropped), summary, calls)
+
+
+def _allowance(
+    config: Config, outcomes: list[ChunkOutcome], gateway: Gateway, model: str
+) -> Allowance | None:
+    """What the caps leave for verification after what the passes spent."""
+    if config.max_prompt_tokens is None and config.max_cost_usd is None:
+        return None
+    sent = [o.call for o in outcomes if o.call is not None and o.call.outcome != "cached"]
+    tokens = math.inf
+    if config.max_prompt_tokens is not None:
+        tokens = config.max_prompt_tokens - sum(c.prompt_tokens for c in sent)
+    price = price_per_token(model) if config.max_cost_usd is not None else None
+    usd = math.inf
+    if config.max_cost_usd is not None and price is not None:
+        usd = config.max_cost_usd - sum(c.cost_usd or 0.0 for c in sent)
+    return Allowance(gateway.count_tokens, tokens, usd, price)
+
+
+def _failed_chunks(plan: _Plan, outcomes: list[ChunkOutcome]) -> list[Chunk]:
+    """Chunks that no pass reviewed: every call made for them failed."""
+    failed = {job.chunk.index for job, o in zip(plan.jobs, outcomes, strict=True) if o.failed}
+    failed -= {j.chunk.index for j, o in zip(plan.jobs, outcomes, strict=True) if not o.failed}
+    return [chunk for chunk in plan.chunks if chunk.index in failed]
+
+
+def _depth_figures(plan: _Plan, verified: Verified, sent: tuple[CallRecord, ...]) -> dict[str, Any]:
+    """The summary's depth, passes, verification, tools and per-pass figures."""
+    if plan.setup is None:
+        return {}
+    depth = plan.setup.depth
+    roles = (*depth.passes, *((VERIFIER,) if depth.verify else ()))
+    return {
+        "depth": depth.tier,
+        "depth_reason": depth.reason,
+        "passes": depth.passes,
+        "verification": verified.figures,
+        "tool_calls": sum(c.tool_calls for c in sent),
+        "tools_note": plan.setup.tools_note,
+        "by_pass": pass_figures(sent, roles),
+    }
 
 
 def _total_cost(calls: tuple[CallRecord, ...]) -> float | None:

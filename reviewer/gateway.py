@@ -7,10 +7,11 @@ back off exponentially and honour Retry-After; then the fallback models are trie
 
 from __future__ import annotations
 
+import copy
 import os
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, Protocol
 
@@ -34,6 +35,7 @@ class ModelReply:
     latency_s: float
     retries: int
     fallback: bool
+    tool_calls: int = 0  # tool calls answered within the conversation (complete_with_tools)
 
 
 class Gateway(Protocol):
@@ -196,6 +198,164 @@ class LiteLLMGateway:
             max_retries=0,
             extra_headers=self._extra_headers or None,
         )
+
+    # --- The tool-calling conversation (repository and MCP tools): kept apart from
+    # `complete` so the two evolve separately; it shares the retry policy and fallbacks.
+
+    def with_models(self, models: Sequence[str]) -> LiteLLMGateway:
+        """The same gateway settings (base URL, key, timeouts, headers) for other models:
+        a pass or the verifier with a model of its own."""
+        other = copy.copy(self)
+        other.models = tuple(models)
+        if not self._api_base and _provider(other.models[0]) != _provider(self.models[0]):
+            # AI_REVIEW_API_KEY is the review model's provider key: never sent to another
+            # provider; a pass model elsewhere uses its provider's own variable.
+            other._api_key = None
+        return other
+
+    def complete_with_tools(self, system: str, user: str, offer: ToolOffer) -> ModelReply:
+        """The final answer of a conversation in which the model may call the offered tools
+        (OpenAI function specs), at most `offer.max_calls` times; `offer.dispatch(name,
+        arguments_json)` answers each call and never raises. Figures add up over every turn."""
+        started = time.monotonic()
+        errors: list[str] = []
+        attempts = 0
+        refused = True
+        for position, model in enumerate(self.models):
+            try:
+                turns = self._converse(model, system, user, offer)
+            except ModelError as exc:
+                errors.append(f"{model}: {exc}")
+                attempts += exc.attempts
+                refused = refused and exc.key_refused
+                continue
+            latency = time.monotonic() - started
+            return _conversation_reply(turns, model, latency, attempts, position > 0)
+        message = "; ".join(errors)
+        raise ModelError(message, model=self.models[-1], attempts=attempts, key_refused=refused)
+
+    def _converse(self, model: str, system: str, user: str, offer: ToolOffer) -> _Turns:
+        messages = _messages(model, system, user)
+        turns = _Turns()
+        while True:
+            choice = "none" if turns.tool_calls >= offer.max_calls else "auto"
+            response, tries = self._with_retries(model, messages, offer.specs, choice)
+            turns.responses.append(response)
+            turns.retries += tries - 1
+            message = response.choices[0].message
+            requested = list(getattr(message, "tool_calls", None) or [])
+            if not requested or choice == "none":
+                return turns
+            messages.append(_assistant_turn(message, requested))
+            for call in requested:
+                messages.append(_tool_answer(call, turns, offer))
+
+    def _with_retries(
+        self, model: str, messages: list[dict[str, Any]], tools: Sequence[Mapping[str, Any]],
+        choice: str,
+    ) -> tuple[Any, int]:  # fmt: skip
+        retrying = Retrying(
+            stop=stop_after_attempt(self._max_retries + 1),
+            wait=self._wait,
+            retry=retry_if_exception(_is_retryable),
+            sleep=self._sleep,
+            reraise=True,
+        )
+        try:
+            response = retrying(self._call_with_tools, model, messages, tools, choice)
+        except Exception as exc:  # litellm raises many types; translated once, here
+            attempts = retrying.statistics.get("attempt_number", 1)
+            refused = getattr(exc, "status_code", None) in {401, 403}
+            raise ModelError(
+                describe_error(exc), model=model, attempts=attempts, key_refused=refused
+            ) from exc
+        return response, retrying.statistics.get("attempt_number", 1)
+
+    def _call_with_tools(
+        self, model: str, messages: list[dict[str, Any]], tools: Sequence[Mapping[str, Any]],
+        choice: str,
+    ) -> Any:  # fmt: skip
+        return _litellm().completion(
+            model=model,
+            messages=list(messages),
+            tools=list(tools),
+            tool_choice=choice,
+            api_base=self._api_base,
+            api_key=self._key_for(model),
+            timeout=self._timeout_s,
+            temperature=self._temperature,
+            num_retries=0,
+            max_retries=0,
+            extra_headers=self._extra_headers or None,
+        )
+
+
+@dataclass(frozen=True)
+class ToolOffer:
+    """Tools for one conversation: their OpenAI function specs, who answers a call
+    (name, arguments as JSON text) -> result text, and how many calls are allowed."""
+
+    specs: tuple[Mapping[str, Any], ...]
+    dispatch: Callable[[str, str], str]
+    max_calls: int
+
+
+TOOL_LIMIT_REACHED = "error: the tool call limit of this review step is reached; answer now"
+
+
+@dataclass
+class _Turns:
+    responses: list[Any] = field(default_factory=list)
+    retries: int = 0
+    tool_calls: int = 0
+
+
+def _assistant_turn(message: Any, requested: list[Any]) -> dict[str, Any]:
+    calls = [
+        {
+            "id": call.id,
+            "type": "function",
+            "function": {"name": call.function.name, "arguments": call.function.arguments},
+        }
+        for call in requested
+    ]
+    return {"role": "assistant", "content": message.content, "tool_calls": calls}
+
+
+def _tool_answer(call: Any, turns: _Turns, offer: ToolOffer) -> dict[str, Any]:
+    if turns.tool_calls >= offer.max_calls:
+        result = TOOL_LIMIT_REACHED
+    else:
+        turns.tool_calls += 1
+        result = offer.dispatch(str(call.function.name), str(call.function.arguments or "{}"))
+    return {"role": "tool", "tool_call_id": call.id, "content": result}
+
+
+def _conversation_reply(
+    turns: _Turns, model: str, latency: float, attempts: int, fallback: bool
+) -> ModelReply:
+    replies = [_reply(r, model, 0.0, 0, fallback) for r in turns.responses]
+    costs = [r.cost_usd for r in replies]
+    return ModelReply(
+        text=replies[-1].text,
+        model=model,
+        prompt_tokens=sum(r.prompt_tokens for r in replies),
+        completion_tokens=sum(r.completion_tokens for r in replies),
+        cached_tokens=sum(r.cached_tokens for r in replies),
+        cost_usd=None if None in costs else sum(c or 0.0 for c in costs),
+        latency_s=latency,
+        retries=attempts + turns.retries,
+        fallback=fallback,
+        tool_calls=turns.tool_calls,
+    )
+
+
+def supports_tools(model: str) -> bool:
+    """Whether litellm knows the model to take function calling (its bundled model map)."""
+    try:
+        return bool(_litellm().supports_function_calling(model=model))
+    except Exception:  # an unknown model: litellm raises rather than answer False
+        return False
 
 
 def _provider(model: str) -> str:

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from reviewer.credentials import is_platform_credential
 from reviewer.errors import ConfigError
 
 # Tools reach the model as `<server>__<tool>`: OpenAI-style names allow [A-Za-z0-9_-]{1,64}.
@@ -99,6 +100,13 @@ def _env(value: Any, where: str, *, stdio: bool) -> tuple[tuple[str, str], ...]:
         raise ConfigError(f"{where}: `env` must be a table of strings")
     if value and not stdio:
         raise ConfigError(f"{where}: `env` applies to `command` servers only")
+    for key, text in value.items():
+        match = _ENV_VAR.fullmatch(text)
+        if match is not None and is_platform_credential(match.group(1)):
+            raise ConfigError(
+                f"{where}: env {key} may not carry {match.group(1)}: it is a platform "
+                "credential, not the MCP server's"
+            )
     return tuple(sorted((str(k), v) for k, v in value.items()))
 
 

@@ -54,6 +54,7 @@ class Finding:
     line_kind: Literal["add", "del", "ctx"] = "add"  # kind of the first anchored line
     old_line: int | None = None  # old-file number of the first line, when it has one
     new_line: int | None = None  # new-file number of the first line, when it has one
+    evidence: str = ""  # the model's evidence, shown to the verifier (not reported)
 
 
 @dataclass(frozen=True)
@@ -103,6 +104,36 @@ class CallRecord:
     outcome: Literal["ok", "cached", "failed"]
     error: str = ""
     key_refused: bool = False  # failed because every model refused the API key (401/403)
+    role: str = "review"  # the pass that made the call ("review" for a single pass), or "verifier"
+    tool_calls: int = 0  # tool calls the model made within this call's conversation
+
+
+@dataclass(frozen=True)
+class PassFigures:
+    """What one pass (or the verifier) cost: the summary's per-pass breakdown."""
+
+    name: str
+    calls: int = 0
+    failed: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float | None = 0.0
+    latency_s: float = 0.0  # summed over its calls (they overlap in time)
+    tool_calls: int = 0
+
+
+@dataclass(frozen=True)
+class Verification:
+    """What the verifier did to the candidates; all zero when it did not run."""
+
+    candidates: int = 0  # findings sent to it
+    confirmed: int = 0
+    rejected: int = 0
+    severity_changed: int = 0
+    unverified: int = 0  # not mentioned in its answer, or their batch failed: kept
+    batches: int = 0
+    failed_batches: int = 0  # calls that failed or were not understood: candidates kept
+    over_budget: int = 0  # batches not sent: the review's caps were spent by the passes
 
 
 @dataclass(frozen=True)
@@ -126,6 +157,13 @@ class Summary:
     saved_usd: float | None = None  # what the cache hits cost when first answered
     errors: tuple[str, ...] = ()
     note: str = ""  # one line for the reader, e.g. how to enable the model pass
+    depth: str = ""  # the tier (trivial, lite, full); empty without a model review
+    depth_reason: str = ""
+    passes: tuple[str, ...] = ()
+    verification: Verification | None = None  # None when the tier or config skips it
+    tool_calls: int = 0
+    tools_note: str = ""  # why tools were not offered although `tools = true`
+    by_pass: tuple[PassFigures, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ import jinja2.sandbox
 
 from reviewer.chunk import Chunk, file_header, render_hunk
 from reviewer.context import Guideline, OutsideRepository, confine, hunk_context
+from reviewer.depth import SINGLE_PASS
 from reviewer.diff import FileDiff
 from reviewer.errors import ConfigError
 
@@ -168,3 +169,39 @@ def _nonce(*parts: str) -> str:
         data = part.encode("utf-8", errors="replace")
         digest.update(len(data).to_bytes(8, "big") + data)
     return digest.hexdigest()[:12]
+
+
+def render_pass_system(inputs: PromptInputs, focus: str, *, max_tool_calls: int = 0) -> str:
+    """The system prompt of one review pass: the general one, then the pass's own focus
+    (`pass_<name>.j2`; the single pass has none) and, with tools, how to use them."""
+    text = render_system(inputs)
+    if focus != SINGLE_PASS:
+        text += "\n" + _render(inputs.prompts_dir, f"pass_{focus}.j2").strip() + "\n"
+    return text + _tools_note(inputs, max_tool_calls)
+
+
+def render_verify_system(inputs: PromptInputs, *, max_tool_calls: int = 0) -> str:
+    text = _render(inputs.prompts_dir, "verify_system.j2").strip() + "\n"
+    return text + _tools_note(inputs, max_tool_calls)
+
+
+def render_verify(
+    chunk: Chunk, inputs: PromptInputs, file_lines: FileLines, candidates_json: str, count: int
+) -> str:
+    """The verifier's request: the candidates as one fenced JSON array, and their code."""
+    files = [_file_view(file, inputs.context_lines, file_lines) for file in chunk.files]
+    body = "\n".join(f.header + "".join(h.text for h in f.hunks) for f in files)
+    return _render(
+        inputs.prompts_dir,
+        "verify.j2",
+        files=files,
+        candidates=neutralize_tags(candidates_json),  # model text quoting the change
+        count=count,
+        nonce=_nonce(body, candidates_json),
+    )
+
+
+def _tools_note(inputs: PromptInputs, max_tool_calls: int) -> str:
+    if max_tool_calls <= 0:
+        return ""
+    return _render(inputs.prompts_dir, "tools.j2", max_tool_calls=max_tool_calls).rstrip() + "\n"

@@ -11,8 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from reviewer.config import Arm, Config
+from reviewer.credentials import is_platform_credential
 from reviewer.errors import ConfigError
-from reviewer.trust import is_platform_credential
 
 
 @dataclass(frozen=True)

@@ -16,13 +16,14 @@ from reviewer.config import Config
 from reviewer.engine import Progress, review
 from reviewer.errors import InputError, UsageError
 from reviewer.gateway import LiteLLMGateway
-from reviewer.mcp_support import require_mcp
+from reviewer.mcp_support import context_tools, require_mcp
 from reviewer.model import ReviewResult, severity_rank
 from reviewer.platforms.base import Change, Platform, Published
 from reviewer.rank import OVER_MAX_COMMENTS
 from reviewer.report import render
 from reviewer.routing import Route, resolve_headers, route
 from reviewer.telemetry import TelemetryFile, open_telemetry
+from reviewer.toolbox import ToolBox
 from reviewer.trust import (
     BaseRevision,
     TrustedConfig,
@@ -156,7 +157,8 @@ def _review(
     chosen = route(config, change.identity, args.arm)
     gateway, note = _gateway(chosen, config, posting=posting) if chosen else (None, "")
     cache = _cache(chosen, config, change, args.no_cache) if gateway and chosen else None
-    with _progress_bar() as progress:
+    servers = config.mcp_servers if gateway is not None and config.tools else ()
+    with _progress_bar() as progress, context_tools(servers, os.environ) as (boxes, notes):
         result = review(
             change.review_input,
             config,
@@ -165,7 +167,9 @@ def _review(
             arm=chosen.arm if chosen else None,
             cache=cache,
             progress=progress,
+            toolboxes=_toolboxes(change, config) + boxes,
         )
+    note = " ".join(part for part in (note, *notes) if part)
     return replace(result, summary=replace(result.summary, note=note)) if note else result
 
 
@@ -176,6 +180,15 @@ def _with_notes(
     notes = [result.summary.note, *not_used_notes(change.review_input.diff, change.source, trusted)]
     note = " ".join(part for part in (*notes, *more) if part)
     return replace(result, summary=replace(result.summary, note=note))
+
+
+def _toolboxes(change: Change, config: Config) -> tuple[ToolBox, ...]:
+    """What the model may call with `tools = true`: the repository at the reviewed commit."""
+    if not config.tools:
+        return ()
+    from reviewer.tools import repository_tools
+
+    return (repository_tools(change.source),)
 
 
 def repo_root(flag: str | None) -> Path | None:
@@ -197,6 +210,7 @@ def _flags(args: argparse.Namespace) -> dict[str, Any]:
         "min_severity": args.min_severity,
         "fail_on": args.fail_on,
         "cache_dir": args.cache_dir,
+        "depth": args.depth,
     }
 
 

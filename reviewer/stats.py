@@ -16,7 +16,7 @@ import shutil
 import statistics
 import sys
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -74,7 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = Parser(prog="ai-review stats", description="Aggregate --telemetry files.")
     parser.add_argument("files", nargs="+", metavar="FILE", help="telemetry JSON-lines files")
     parser.add_argument("--format", choices=("text", "json", "markdown"), default="text")
-    parser.add_argument("--group-by", choices=("arm", "model", "repo"), default="arm")
+    parser.add_argument("--group-by", choices=("arm", "model", "repo", "pass"), default="arm")
     parser.add_argument("--since", type=_date, metavar="YYYY-MM-DD", help="reviews from then on")
     return parser
 
@@ -124,7 +124,10 @@ def read_reviews(text: str, group_by: str) -> tuple[list[Review], int]:
             data = json.loads(line)
             if isinstance(data, dict) and data.get("type") != "review":
                 continue  # call lines, and line types added later
-            reviews.append(parse_review(data, group_by))
+            if group_by == "pass":
+                reviews += per_pass(data)
+            else:
+                reviews.append(parse_review(data, group_by))
         except (ValueError, KeyError, TypeError):
             malformed += 1
     return reviews, malformed
@@ -149,6 +152,28 @@ def parse_review(data: Any, group_by: str) -> Review:
         accepted=accepted,
         signalled=signalled,
     )
+
+
+def per_pass(data: Any) -> list[Review]:
+    """One entry per pass (and the verifier) of a review line, with that pass's figures; a
+    line from before passes existed counts whole under NO_GROUP."""
+    whole = parse_review(data, "pass")
+    passes = data.get("by_pass")
+    if not isinstance(passes, dict) or not passes:
+        return [whole]
+    return [
+        replace(
+            whole,
+            group=str(name),
+            latency_s=_number(figures["latency_s"]),
+            cost_usd=None if figures["cost_usd"] is None else _number(figures["cost_usd"]),
+            tokens=_count(figures["prompt_tokens"]) + _count(figures["completion_tokens"]),
+            llm_calls=_count(figures["calls"]),
+            cache_hits=0,
+            failed=_count(figures["failed"]) > 0,
+        )
+        for name, figures in passes.items()
+    ]
 
 
 def _group(data: dict[str, Any], group_by: str) -> str:

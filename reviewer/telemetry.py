@@ -17,6 +17,7 @@ from typing import Any
 from reviewer.errors import UsageError
 from reviewer.model import CATEGORIES, SEVERITIES, Acceptance, CallRecord, ReviewResult
 from reviewer.platforms.base import Change, Published
+from reviewer.report.json_report import depth_dict
 
 BUDGET_WORD = "budget"
 
@@ -101,7 +102,19 @@ def review_line(
         "files_skipped": len(summary.files_skipped),
         "files_over_budget": sum(BUDGET_WORD in s.reason for s in summary.files_skipped),
         "acceptance": acceptance_dict(published.acceptance if published else None),
+        **_depth_figures(result),
     }
+
+
+def _depth_figures(result: ReviewResult) -> dict[str, Any]:
+    """Depth, verification, tools and the per-pass breakdown (`stats --group-by pass`)."""
+    summary = result.summary
+    if not summary.depth:
+        return {}
+    figures = depth_dict(summary)
+    del figures["depth_reason"]  # words, not figures: may name a file path
+    figures.pop("tools_note", None)
+    return figures
 
 
 def call_lines(
@@ -127,6 +140,8 @@ def _call_figures(call: CallRecord) -> dict[str, Any]:
         "retries": call.retries,
         "fallback": call.fallback,
         "outcome": call.outcome,
+        "pass": call.role,
+        "tool_calls": call.tool_calls,
     }
     if call.outcome == "cached":  # nothing was sent or paid now; the original cost is saved
         figures |= {"prompt_tokens": 0, "completion_tokens": 0, "cached_tokens": 0}

@@ -42,21 +42,8 @@ TRUSTED_ONLY_KEYS = frozenset(
     }
 )
 CONFIG_FILES = (".ai-review.toml", "pyproject.toml")
-# Credentials the tool or the CI runner holds for another service: never a header's value.
-PLATFORM_CREDENTIALS = frozenset(
-    {"GITHUB_TOKEN", "GH_TOKEN", "GITLAB_TOKEN", "AI_REVIEW_GITLAB_TOKEN", "CI_JOB_TOKEN"}
-)
-_CREDENTIAL_PREFIXES = ("GITHUB_", "ACTIONS_", "RUNNER_", "CI_", "GITLAB_")
-
 # (paths) -> the base commit and each path's text there (None: absent), read via the API.
 FetchAtBase = Callable[[Sequence[str]], tuple[str, dict[str, str | None]]]
-
-
-def is_platform_credential(name: str) -> bool:
-    """A variable the job holds as another service's credential (GitHub/GitLab tokens, the
-    runner's ACTIONS_*/CI_* tokens): no `env:` header value may name it."""
-    upper = name.upper()
-    return upper in PLATFORM_CREDENTIALS or upper.startswith(_CREDENTIAL_PREFIXES)
 
 
 @dataclass(frozen=True)

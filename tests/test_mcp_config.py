@@ -70,6 +70,10 @@ def test_servers_are_read_from_the_config_file(tmp_path: Path) -> None:
         ('name = "d"\nurl = "https://x"\ntools = ["t"]\nenv = {A = "b"}', "`command` servers only"),
         ('name = "d"\ncommand = ["x"]\ntools = ["t"]\nenv = {A = 1}', "`env` must be a table"),
         ('name = "d"\ncommand = ["x"]\ntools = ["t"]\ntimeout_s = 0', "`timeout_s` must be"),
+        (
+            'name = "d"\ncommand = ["x"]\ntools = ["t"]\nenv = {T = "env:GITHUB_TOKEN"}',
+            "GITHUB_TOKEN",
+        ),
     ],
 )
 def test_a_bad_entry_is_a_config_error_naming_the_problem(entry: str, message: str) -> None:

@@ -235,7 +235,8 @@ def test_a_gateway_key_from_the_environment_still_goes_as_a_header(
 
 
 def test_platform_credentials_are_named_once() -> None:
-    from reviewer.trust import TRUSTED_ONLY_KEYS, is_platform_credential
+    from reviewer.credentials import is_platform_credential
+    from reviewer.trust import TRUSTED_ONLY_KEYS
 
     assert is_platform_credential("GITHUB_TOKEN") and is_platform_credential("ci_job_token")
     assert is_platform_credential("ACTIONS_ID_TOKEN_REQUEST_TOKEN")

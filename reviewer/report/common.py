@@ -5,7 +5,16 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 
-from reviewer.model import SEVERITIES, Finding, ReviewResult, Severity, severity_rank
+from reviewer.model import (
+    SEVERITIES,
+    Finding,
+    PassFigures,
+    ReviewResult,
+    Severity,
+    Summary,
+    Verification,
+    severity_rank,
+)
 
 
 def verdict(result: ReviewResult) -> str:
@@ -78,3 +87,46 @@ def new_file_span(finding: Finding) -> tuple[int, int]:
         return finding.line, max(finding.line, finding.end_line)
     begin = finding.new_line if finding.new_line is not None else 1
     return begin, begin
+
+
+def depth_rows(summary: Summary) -> list[tuple[str, str]]:
+    """The depth tier, what each pass and the verifier cost, what the verifier did, and the
+    repository tools' use; nothing when no model reviewed the change."""
+    if not summary.depth:
+        return []
+    rows = [("Depth", f"{summary.depth} ({one_line(summary.depth_reason)})")]
+    if len(summary.by_pass) > 1:
+        rows.append(("Per pass", "; ".join(_pass_cost(figures) for figures in summary.by_pass)))
+    if summary.verification is not None:
+        rows.append(("Verification", verification_line(summary.verification)))
+    if summary.tool_calls or summary.tools_note:
+        note = f" ({summary.tools_note})" if summary.tools_note else ""
+        rows.append(("Tool calls", f"{summary.tool_calls}{note}"))
+    return rows
+
+
+def _pass_cost(figures: PassFigures) -> str:
+    calls = f"{figures.calls} call{'s' if figures.calls != 1 else ''}"
+    failed = f", {figures.failed} failed" if figures.failed else ""
+    return f"{figures.name} {calls}{failed}, {figures.prompt_tokens:,} tokens in, " + format_cost(
+        figures.cost_usd
+    )
+
+
+def verification_line(figures: Verification) -> str:
+    """E.g. `5 candidates: 3 confirmed, 1 rejected, 1 unverified (1 of 2 batches failed)`."""
+    line = (
+        f"{figures.candidates} candidate{'s' if figures.candidates != 1 else ''}: "
+        f"{figures.confirmed} confirmed, "
+        f"{figures.rejected} rejected, {figures.unverified} unverified"
+    )
+    if figures.severity_changed:
+        line += f", {figures.severity_changed} re-graded"
+    if figures.over_budget:
+        line += f" ({figures.over_budget} not sent: over the review's budget; candidates kept)"
+    if figures.failed_batches:
+        line += (
+            f" ({figures.failed_batches} of {figures.batches} verifications failed: "
+            "their candidates are kept)"
+        )
+    return line

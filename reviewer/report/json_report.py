@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from typing import Any
 
-from reviewer.model import Dropped, Finding, ReviewResult, Summary
+from reviewer.model import Dropped, Finding, PassFigures, ReviewResult, Summary
 
 
 def to_json(result: ReviewResult) -> str:
@@ -71,4 +72,30 @@ def summary_dict(summary: Summary) -> dict[str, Any]:
         data["errors"] = list(summary.errors)
     if summary.note:
         data["note"] = summary.note
+    if summary.depth:
+        data.update(depth_dict(summary))
+    return data
+
+
+def depth_dict(summary: Summary) -> dict[str, Any]:
+    """Depth, passes, verification and tools: what an evaluation compares between variants
+    (`verify = false` against `verify = true`: `verification` is null when it did not run)."""
+    verification = summary.verification
+    return {
+        "depth": summary.depth,
+        "depth_reason": summary.depth_reason,
+        "passes": list(summary.passes),
+        "verification": None if verification is None else asdict(verification),
+        "unverified": 0 if verification is None else verification.unverified,
+        "tool_calls": summary.tool_calls,
+        **({"tools_note": summary.tools_note} if summary.tools_note else {}),
+        "by_pass": {f.name: _pass_dict(f) for f in summary.by_pass},
+    }
+
+
+def _pass_dict(figures: PassFigures) -> dict[str, Any]:
+    data = asdict(figures)
+    del data["name"]
+    data["latency_s"] = round(figures.latency_s, 3)
+    data["cost_usd"] = None if figures.cost_usd is None else round(figures.cost_usd, 8)
     return data

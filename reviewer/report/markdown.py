@@ -11,6 +11,7 @@ from pathlib import PurePosixPath
 from reviewer.model import Dropped, Finding, ReviewResult, Skipped, Summary
 from reviewer.report.common import (
     by_severity,
+    depth_rows,
     format_cost,
     format_seconds,
     location,
@@ -127,6 +128,7 @@ def _rows(summary: Summary, head_sha: str | None) -> list[tuple[str, str]]:
         known = summary.cache_hits and summary.saved_usd is not None
         saved = f" ({format_cost(summary.saved_usd)} saved)" if known else ""
         rows.append(("Cache hits", f"{summary.cache_hits}{saved}"))
+    rows += [(name, sanitize_markdown(value)) for name, value in depth_rows(summary)]
     if head_sha:
         rows.append(("Reviewed head", inline_code(head_sha[:7])))
     return rows

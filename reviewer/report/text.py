@@ -25,6 +25,7 @@ from rich.text import Text
 from reviewer.model import Finding, ReviewResult, Summary
 from reviewer.report.common import (
     by_path,
+    depth_rows,
     format_cost,
     format_seconds,
     location,
@@ -161,6 +162,7 @@ def _summary_rows(summary: Summary) -> list[tuple[str, str]]:
         ("Latency model", format_seconds(summary.latency_llm_s)),
         ("Files reviewed", str(summary.files_reviewed)),
         ("Cache hits", _cache_hits(summary)),
+        *depth_rows(summary),
     ]
 
 

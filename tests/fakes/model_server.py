@@ -29,6 +29,18 @@ class Reply:
     completion_tokens: int | None = None
     cached_tokens: int = 0
     raw_body: str | None = None
+    tool_calls: tuple[tuple[str, dict[str, Any]], ...] = ()  # (name, arguments) to request
+
+
+def tool_call_reply(*calls: tuple[str, dict[str, Any]]) -> Reply:
+    """A turn in which the model asks for these tool calls instead of answering."""
+    return Reply(tool_calls=tuple(calls))
+
+
+def verdicts_reply(*verdicts: dict[str, Any], **kwargs: Any) -> Reply:
+    """A verifier's answer: a fenced JSON block with these verdicts."""
+    body = json.dumps({"verdicts": list(verdicts)}, indent=1)
+    return Reply(content=f"```json\n{body}\n```\n", **kwargs)
 
 
 def findings_reply(*findings: dict[str, Any], **kwargs: Any) -> Reply:
@@ -55,6 +67,15 @@ class Recorded:
     @property
     def prompt_text(self) -> str:
         return "\n".join(str(m.get("content", "")) for m in self.body.get("messages", []))
+
+    @property
+    def system(self) -> str:
+        return str(self.body["messages"][0]["content"])
+
+    @property
+    def tool_results(self) -> list[str]:
+        """The tool results this request carries back to the model, in order."""
+        return [str(m["content"]) for m in self.body["messages"] if m.get("role") == "tool"]
 
 
 Responder = Callable[[dict[str, Any]], Reply]
@@ -166,6 +187,14 @@ def _completion(request: dict[str, Any], reply: Reply) -> str:
     prompt_tokens = reply.prompt_tokens if reply.prompt_tokens is not None else prompt_chars // 4
     completion = reply.completion_tokens
     completion_tokens = completion if completion is not None else len(reply.content) // 4
+    message: dict[str, Any] = {"role": "assistant", "content": reply.content}
+    if reply.tool_calls:
+        message["content"] = None
+        message["tool_calls"] = [
+            {"id": f"call_{n}", "type": "function",
+             "function": {"name": name, "arguments": json.dumps(arguments)}}
+            for n, (name, arguments) in enumerate(reply.tool_calls)
+        ]  # fmt: skip
     return json.dumps(
         {
             "id": "chatcmpl-fake",
@@ -175,8 +204,8 @@ def _completion(request: dict[str, Any], reply: Reply) -> str:
             "choices": [
                 {
                     "index": 0,
-                    "message": {"role": "assistant", "content": reply.content},
-                    "finish_reason": "stop",
+                    "message": message,
+                    "finish_reason": "tool_calls" if reply.tool_calls else "stop",
                 }
             ],
             "usage": {
