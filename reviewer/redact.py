@@ -7,10 +7,28 @@ secret-looking name) and skip placeholders, so redaction costs the review little
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
 from reviewer.diff import Diff, DiffLine, FileDiff, Hunk
+from reviewer.secret_patterns import (
+    BY_KIND,
+    MAX_MATCH,
+    SECRET_PATTERNS,
+    SecretPattern,
+    secret_span,
+)
+
+__all__ = [
+    "BY_KIND",
+    "SECRET_PATTERNS",
+    "SecretMatch",
+    "SecretPattern",
+    "find_secrets",
+    "may_hold_secret",
+    "redact_diff",
+    "redact_text",
+]
 
 
 @dataclass(frozen=True)
@@ -22,158 +40,45 @@ class SecretMatch:
     end: int
 
 
-def _any_value(match: re.Match[str]) -> bool:
-    return True
-
-
-@dataclass(frozen=True)
-class SecretPattern:
-    """One kind of secret. Its span is the regex's `secret` group, or the whole match."""
-
-    kind: str
-    title: str
-    regex: re.Pattern[str]
-    confidence: float = 1.0
-    accept: Callable[[re.Match[str]], bool] = _any_value  # rejects placeholders and the like
-
-
-_PLACEHOLDER_WORDS = frozenset(
-    {"password", "passwd", "pass", "pwd", "pw", "secret", "token", "changeme", "example"}
-)
-# ${VAR} $VAR $(cmd) {name} {{ jinja }} <password> %s %(name)s, and our own [REDACTED:kind]
-_TEMPLATE = re.compile(
-    r"\$\{.*|\$\(.*|\$(?:[A-Z_][A-Z0-9_]*|[a-z_][a-z0-9_]*)|\{.*\}|<.*>|%.*|\[REDACTED:.*", re.ASCII
-)
-_PLACEHOLDER_PARTS = ("example", "changeme", "change_me", "placeholder", "your_", "your-", "xxxx")
-
-
-def _is_placeholder(value: str) -> bool:
-    lowered = value.lower()
-    return (
-        lowered in _PLACEHOLDER_WORDS
-        or _TEMPLATE.fullmatch(value) is not None
-        or len(set(lowered)) == 1  # ***, xxx, ........
-        or any(part in lowered for part in _PLACEHOLDER_PARTS)
-    )
-
-
-def _char_classes(value: str) -> int:
-    """How many of lower case, upper case, digits and other characters the value uses."""
-    return (
-        any(c.islower() for c in value)
-        + any(c.isupper() for c in value)
-        + any(c.isdigit() for c in value)
-        + any(not c.isalnum() for c in value)
-    )
-
-
-def _url_password(match: re.Match[str]) -> bool:
-    # user == password is a well-known default (postgres:postgres in CI services), not a leak.
-    return not _is_placeholder(match["secret"]) and match["secret"] != match["user"]
-
-
-def _generic_secret(match: re.Match[str]) -> bool:
-    # A real secret mixes at least three of: lower, upper, digits, symbols. Words, hex digests
-    # and constant names (MY_APP_TOKEN_NAME) do not.
-    return not _is_placeholder(match["secret"]) and _char_classes(match["secret"]) >= 3
-
-
-def _mixed_alnum(match: re.Match[str]) -> bool:
-    # OpenAI keys mix cases and digits; a long kebab-case name after "sk-" does not.
-    return any(c.isupper() for c in match[0]) and any(c.isdigit() for c in match[0])
-
-
-def _not_aws_example(match: re.Match[str]) -> bool:
-    return not match[0].endswith("EXAMPLE")  # AKIAIOSFODNN7EXAMPLE is AWS's documented example
-
-
-def _pattern(
-    kind: str,
-    subject: str,
-    regex: str,
-    flags: int = 0,
-    *,
-    accept: Callable[[re.Match[str]], bool] = _any_value,
-    confidence: float = 1.0,
-) -> SecretPattern:
-    # ASCII: \w is [A-Za-z0-9_], and IGNORECASE cannot match a keyword through look-alikes.
-    regex_ = re.compile(regex, flags | re.ASCII)
-    return SecretPattern(kind, f"{subject} committed", regex_, confidence, accept)
-
-
-_ASSIGN = r"""["']?\s*(?::=|=>|[:=])\s*"""  # name = / name: / "name": / name := / name =>
-_PEM = r"-----{} [A-Z ]*PRIVATE KEY(?: BLOCK)?-----"
-_I = re.IGNORECASE
-
-# Earlier entries name the match when spans overlap (sk-ant-... is Anthropic, not OpenAI).
-# fmt: off
-SECRET_PATTERNS: tuple[SecretPattern, ...] = (
-    # The header and, on the same line, the body up to the END marker (a JSON service account
-    # holds the whole key on one line) or else the base64 and escaped newlines that follow.
-    _pattern("private-key", "Private key",
-             _PEM.format("BEGIN") + rf"(?:.*?{_PEM.format('END')}|(?:\\[nr]|[\w+/=])*)"),
-    _pattern("aws-access-key-id", "Possible AWS access key",
-             r"(?<![A-Za-z0-9])(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Za-z0-9])", accept=_not_aws_example),
-    _pattern("aws-secret-access-key", "Possible AWS secret access key",
-             r"aws[_-]?secret[_-]?(?:access[_-]?)?key" + _ASSIGN
-             + r"""["']?(?P<secret>[A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])""", _I),
-    _pattern("github-token", "Possible GitHub token", r"(?<!\w)gh[pousr]_[A-Za-z0-9]{36,}"),
-    _pattern("github-fine-grained-token", "Possible GitHub token", r"(?<!\w)github_pat_\w{22,}"),
-    _pattern("gitlab-token", "Possible GitLab token", r"(?<![\w-])glpat-[\w-]{20,}"),
-    _pattern("slack-token", "Possible Slack token",
-             r"(?<![A-Za-z0-9])xox[abprs]-\d{6,}-[A-Za-z0-9-]{10,}"),
-    _pattern("slack-webhook", "Possible Slack webhook URL",
-             r"https://hooks\.slack\.com/(?:services|workflows|triggers)/[\w/+-]{20,}"),
-    _pattern("google-api-key", "Possible Google API key", r"(?<![\w-])AIza[\w-]{35}(?![\w-])"),
-    _pattern("stripe-live-key", "Possible Stripe live key",
-             r"(?<![A-Za-z0-9])[sr]k_live_[A-Za-z0-9]{16,}"),
-    _pattern("anthropic-key", "Possible Anthropic API key", r"(?<![\w-])sk-ant-[\w-]{20,}"),
-    _pattern("openai-key", "Possible OpenAI API key",
-             r"(?<![\w-])sk-(?:proj|svcacct|admin)-[\w-]{20,}"),
-    _pattern("openai-legacy-key", "Possible OpenAI API key", r"(?<![\w-])sk-[\w-]{40,}",
-             accept=_mixed_alnum),
-    _pattern("jwt", "Possible JSON Web Token", r"(?<![\w-])eyJ[\w-]+\.eyJ[\w-]+\.[\w-]*"),
-    # Only the password is the secret; it runs to the last @ before the host.
-    _pattern("url-password", "Possible password in URL",
-             r"[A-Za-z][\w+.-]*://(?P<user>[^\s:/@\"'`]*):(?P<secret>[^\s/\"'`]+)@(?=[^\s@/\"'`])",
-             accept=_url_password),
-    _pattern("generic-secret", "Possible hard-coded secret",
-             r"(?:passw(?:or)?d|secret|api[_-]?key|token|access[_-]?key)" + _ASSIGN
-             + r"""["'](?P<secret>[^"'\s]{12,})["']""", _I,
-             accept=_generic_secret, confidence=0.9),
-)
-# fmt: on
-
-# Each pattern needs one of these in the lower-cased line: a cheap test that spares the
-# regular expressions on the vast majority of lines.
-# fmt: off
-_TRIGGERS = (
-    "-----begin", "-----end", "akia", "asia", "secret", "ghp_", "gho_", "ghu_", "ghs_", "ghr_",
-    "github_pat_", "glpat-", "xox", "hooks.slack.com", "aiza", "_live_", "sk-", "eyj", "://",
-    "passw", "api_key", "api-key", "apikey", "token", "access_key", "access-key", "accesskey",
-)
-# fmt: on
-_TRIGGER = re.compile("|".join(map(re.escape, _TRIGGERS)))  # faster than `any(t in line ...)`
+# Lines longer than a window are scanned window by window; windows overlap by more than the
+# longest match, so a secret that crosses a window's edge lies whole inside the next one.
+_WINDOW = 8 * MAX_MATCH
+_OVERLAP = MAX_MATCH
+_PATTERN_TRIGGERS = tuple(frozenset(pattern.triggers) for pattern in SECRET_PATTERNS)
+_TRIGGERS = frozenset().union(*_PATTERN_TRIGGERS)
+_PEM = r"-----{} [A-Z ]{{0,40}}PRIVATE KEY(?: BLOCK)?-----"
 _PEM_BEGIN = re.compile(_PEM.format("BEGIN"))
 _PEM_END = re.compile(_PEM.format("END"))
 _PEM_BODY = "[REDACTED:private-key]"
-BY_KIND = {pattern.kind: pattern for pattern in SECRET_PATTERNS}
+# A line of a key's base64 body (64 wide in PEM, 70 in OpenSSH keys), bare or quoted, and the
+# shorter last line of a body. A hunk inside a key shows no BEGIN or END line at all.
+_KEY_LINE = r"""\s{{0,40}}["']?[A-Za-z0-9+/]{}(?:\\n)?["']?[,+\\]?\s{{0,8}}"""
+_BODY_LINE = re.compile(_KEY_LINE.format("{60,76}"))
+_LAST_BODY_LINE = re.compile(_KEY_LINE.format("{2,76}={0,2}"))
 
 
 def may_hold_secret(text: str) -> bool:
     """False when no pattern can match: the cheap pre-check find_secrets starts with."""
-    return _TRIGGER.search(text.lower()) is not None
+    return bool(_candidates(text.lower()))
+
+
+def _candidates(lowered: str) -> list[int]:
+    """The ranks of the patterns one of whose literals the (lower-cased) line holds."""
+    present = {trigger for trigger in _TRIGGERS if trigger in lowered}
+    return [rank for rank, triggers in enumerate(_PATTERN_TRIGGERS) if triggers & present]
 
 
 def find_secrets(text: str) -> list[SecretMatch]:
     """The secrets in one line, in order; overlapping matches merge under the earlier pattern."""
-    if not may_hold_secret(text):
+    candidates = _candidates(text.lower())
+    if not candidates:
         return []
     spans = sorted(
-        (*_secret_span(pattern, match), rank)
-        for rank, pattern in enumerate(SECRET_PATTERNS)
-        for match in pattern.regex.finditer(text)
-        if pattern.accept(match)
+        (*secret_span(match), rank)
+        for start in range(0, max(len(text) - _OVERLAP, 1), _WINDOW - _OVERLAP)
+        for rank in candidates
+        for match in SECRET_PATTERNS[rank].regex.finditer(text, start, start + _WINDOW)
+        if SECRET_PATTERNS[rank].accept(match)
     )
     merged: list[tuple[int, int, int]] = []
     for span in spans:
@@ -182,10 +87,6 @@ def find_secrets(text: str) -> list[SecretMatch]:
             span = (start, max(end, span[1]), min(rank, span[2]))  # noqa: PLW2901
         merged.append(span)
     return [SecretMatch(SECRET_PATTERNS[rank].kind, start, end) for start, end, rank in merged]
-
-
-def _secret_span(pattern: SecretPattern, match: re.Match[str]) -> tuple[int, int]:
-    return match.span("secret") if "secret" in pattern.regex.groupindex else match.span()
 
 
 def redact_text(text: str) -> str:
@@ -215,10 +116,6 @@ def _redact_file(file: FileDiff) -> FileDiff:
 
 
 def _redact_hunk(hunk: Hunk) -> Hunk:
-    if not may_hold_secret(hunk.section) and not any(
-        may_hold_secret(line.text) for line in hunk.lines
-    ):
-        return hunk
     in_key = _private_key_body(hunk.lines)
     lines = tuple(_redact_line(line, index in in_key) for index, line in enumerate(hunk.lines))
     section = redact_text(hunk.section)
@@ -238,7 +135,36 @@ def _private_key_body(lines: tuple[DiffLine, ...]) -> frozenset[int]:
     """Indexes of the lines inside a private key block, in the old or the new file's view."""
     old_view = [index for index, line in enumerate(lines) if line.kind != "add"]
     new_view = [index for index, line in enumerate(lines) if line.kind != "del"]
-    return frozenset(_inside_blocks(lines, old_view)) | frozenset(_inside_blocks(lines, new_view))
+    return frozenset(
+        index
+        for view in (old_view, new_view)
+        for finder in (_inside_blocks, _bare_body)
+        for index in finder(lines, view)
+    )
+
+
+def _bare_body(lines: tuple[DiffLine, ...], view: list[int]) -> Iterator[int]:
+    # A line of random-looking base64 as wide as a key's body lines, and the short line after
+    # such lines: redacted even out of any marker (blanking a blob costs the review nothing).
+    after_body = False
+    for index in view:
+        text = lines[index].text
+        if _BODY_LINE.fullmatch(text) and _is_random(text):
+            after_body = True
+            yield index
+        elif after_body and _LAST_BODY_LINE.fullmatch(text):
+            after_body = False
+            yield index
+        else:
+            after_body = False
+
+
+def _is_random(text: str) -> bool:
+    return (
+        any(c.islower() for c in text)
+        and any(c.isupper() for c in text)
+        and any(c.isdigit() for c in text)
+    )
 
 
 def _inside_blocks(lines: tuple[DiffLine, ...], view: list[int]) -> Iterator[int]:
