@@ -42,8 +42,8 @@ class SecretMatch:
 
 # Lines longer than a window are scanned window by window; windows overlap by more than the
 # longest match, so a secret that crosses a window's edge lies whole inside the next one.
-_WINDOW = 8 * MAX_MATCH
-_OVERLAP = MAX_MATCH
+WINDOW = 8 * MAX_MATCH
+OVERLAP = MAX_MATCH
 _PATTERN_TRIGGERS = tuple(frozenset(pattern.triggers) for pattern in SECRET_PATTERNS)
 _TRIGGERS = frozenset().union(*_PATTERN_TRIGGERS)
 _PEM = r"-----{} [A-Z ]{{0,40}}PRIVATE KEY(?: BLOCK)?-----"
@@ -75,9 +75,9 @@ def find_secrets(text: str) -> list[SecretMatch]:
         return []
     spans = sorted(
         (*secret_span(match), rank)
-        for start in range(0, max(len(text) - _OVERLAP, 1), _WINDOW - _OVERLAP)
+        for start in range(0, max(len(text) - OVERLAP, 1), WINDOW - OVERLAP)
         for rank in candidates
-        for match in SECRET_PATTERNS[rank].regex.finditer(text, start, start + _WINDOW)
+        for match in SECRET_PATTERNS[rank].regex.finditer(text, start, start + WINDOW)
         if SECRET_PATTERNS[rank].accept(match)
     )
     merged: list[tuple[int, int, int]] = []

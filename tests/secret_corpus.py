@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from reviewer.diff import Diff, parse_diff
+from reviewer.diff import Diff, DiffLine, FileDiff, Hunk, parse_diff
 
 CORPUS = Path(__file__).parent / "data" / "secrets"
 MARKER = "«»"
@@ -40,3 +40,11 @@ def added_file_diff(file: CorpusFile) -> Diff:
         f"diff --git a/{file.name} b/{file.name}\nnew file mode 100644\n--- /dev/null\n"
         f"+++ b/{file.name}\n@@ -0,0 +1,{len(file.lines)} @@\n{body}"
     )
+
+
+def one_hunk_diff(path: str, lines: list[DiffLine]) -> Diff:
+    old = [line for line in lines if line.kind != "add"]
+    new = [line for line in lines if line.kind != "del"]
+    start = lines[0].old or 1
+    hunk = Hunk(start, len(old), start, len(new), "", tuple(lines))
+    return Diff(files=(FileDiff(path, path, "modified", (hunk,)),))
