@@ -7,7 +7,7 @@ secret-looking name) and skip placeholders, so redaction costs the review little
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 
 from reviewer.diff import Diff, DiffLine, FileDiff, Hunk
@@ -90,7 +90,22 @@ def find_secrets(text: str) -> list[SecretMatch]:
 
 
 def redact_text(text: str) -> str:
-    """The line with each secret replaced by `[REDACTED:<kind>]`."""
+    """The text with each secret replaced by `[REDACTED:<kind>]`, and the lines of a private
+    key's body blanked: in text of several lines (a description, a guidelines file) the whole
+    block between BEGIN and END, in a line alone one that has a key body line's shape."""
+    if "\n" not in text:
+        return _redact_line_text(text)
+    lines = text.split("\n")
+    in_key = _key_body(lines, [range(len(lines))])
+    return "\n".join(
+        _PEM_BODY if index in in_key else _redact_line_text(line)
+        for index, line in enumerate(lines)
+    )
+
+
+def _redact_line_text(text: str) -> str:
+    if _is_body_line(text) or _is_padded_tail(text):
+        return _PEM_BODY
     parts: list[str] = []
     position = 0
     for secret in find_secrets(text):
@@ -135,21 +150,25 @@ def _private_key_body(lines: tuple[DiffLine, ...]) -> frozenset[int]:
     """Indexes of the lines inside a private key block, in the old or the new file's view."""
     old_view = [index for index, line in enumerate(lines) if line.kind != "add"]
     new_view = [index for index, line in enumerate(lines) if line.kind != "del"]
+    return _key_body([line.text for line in lines], [old_view, new_view])
+
+
+def _key_body(texts: Sequence[str], views: Sequence[Sequence[int]]) -> frozenset[int]:
     return frozenset(
         index
-        for view in (old_view, new_view)
+        for view in views
         for finder in (_inside_blocks, _bare_body)
-        for index in finder(lines, view)
+        for index in finder(texts, view)
     )
 
 
-def _bare_body(lines: tuple[DiffLine, ...], view: list[int]) -> Iterator[int]:
+def _bare_body(texts: Sequence[str], view: Sequence[int]) -> Iterator[int]:
     # A line of random-looking base64 as wide as a key's body lines, and the short line after
     # such lines: redacted even out of any marker (blanking a blob costs the review nothing).
     after_body = False
     for index in view:
-        text = lines[index].text
-        if _BODY_LINE.fullmatch(text) and _is_random(text):
+        text = texts[index]
+        if _is_body_line(text):
             after_body = True
             yield index
         elif after_body and _LAST_BODY_LINE.fullmatch(text):
@@ -159,7 +178,23 @@ def _bare_body(lines: tuple[DiffLine, ...], view: list[int]) -> Iterator[int]:
             after_body = False
 
 
-def _is_random(text: str) -> bool:
+def _is_padded_tail(text: str) -> bool:
+    # The last line of a key's body, alone (context lines are redacted one by one): base64
+    # ending in its padding, long and mixed enough not to be a word.
+    stripped = text.strip().strip("\"',").removesuffix("\\n")
+    return (
+        len(stripped) >= 16
+        and stripped.endswith("=")
+        and _LAST_BODY_LINE.fullmatch(text) is not None
+        and _mixes_cases_and_digits(stripped)
+    )
+
+
+def _is_body_line(text: str) -> bool:
+    return _BODY_LINE.fullmatch(text) is not None and _mixes_cases_and_digits(text)
+
+
+def _mixes_cases_and_digits(text: str) -> bool:
     return (
         any(c.islower() for c in text)
         and any(c.isupper() for c in text)
@@ -167,12 +202,12 @@ def _is_random(text: str) -> bool:
     )
 
 
-def _inside_blocks(lines: tuple[DiffLine, ...], view: list[int]) -> Iterator[int]:
+def _inside_blocks(texts: Sequence[str], view: Sequence[int]) -> Iterator[int]:
     # A block may start before the hunk (an END with no BEGIN before it) or end after it (a
     # BEGIN with no END): the hunk's edge then bounds it, so no part of a key slips through.
     state, before_any_marker = "unknown", list[int]()
     for index in view:
-        begin, end = _PEM_BEGIN.search(lines[index].text), _PEM_END.search(lines[index].text)
+        begin, end = _PEM_BEGIN.search(texts[index]), _PEM_END.search(texts[index])
         if begin and end:
             continue  # a whole key on one line (JSON, escaped \n): find_secrets redacts it
         if end:
