@@ -303,6 +303,14 @@ def test_placeholders_and_plain_urls_are_not_flagged(text: str) -> None:
         'password = "<your password here>"',
         'if password == "Hunter2-Hunter2!":',
         "class TokenizerConfig:",
+        'api_key_hash = "' + "9f86d081884c7d659a2feaa0c55ad015" * 2 + '"',  # a SHA-256, not a key
+        "def sign(self, private_key: Ed25519PrivateKey) -> bytes:",
+        "aws_session_token=s3_aws_session_token,",
+        "LANGFUSE_SECRET_KEY: Required. Langfuse secret key for authentication.",
+        'client_credentials = "m2m-client-credentials"',
+        "jsonnet_token = r'[^\\W\\d]\\w*'",
+        "credentials: Base64-encoded credentials (client_id:client_secret)",
+        "providing a more secure alternative to Basic Authentication. It supports all",
         "AKIA" + "IOSFODNN7EXAMPLE",
         "x = AKIA" + "Q3EGWDKYZ7N4PLRTQ",  # 17 characters: not an access key id
     ],

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from reviewer.cli import main
-from reviewer.redact import redact_text
+from reviewer.redact import may_hold_secret, redact_text
 from tests.fakes.model_server import FakeModelServer, findings_reply
 from tests.secret_corpus import CORPUS, MARKER, load
 
@@ -91,3 +91,9 @@ def test_no_corpus_secret_reaches_the_model_from_diff_context_or_guidelines(
     leaked = [value for value in secret_values() if value in sent]
     assert leaked == []
     assert len(secret_values()) >= 90
+
+
+def test_may_hold_secret_is_false_only_when_no_pattern_can_match() -> None:
+    assert may_hold_secret("password = x")
+    assert may_hold_secret("AKIA")
+    assert not may_hold_secret("for item in items: print(item)")
