@@ -6,6 +6,7 @@ secret-looking name) and skip placeholders, so redaction costs the review little
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -44,6 +45,7 @@ class SecretMatch:
 # longest match, so a secret that crosses a window's edge lies whole inside the next one.
 WINDOW = 8 * MAX_MATCH
 OVERLAP = MAX_MATCH
+_CACHED_LINE = 2048
 _PATTERN_TRIGGERS = tuple(frozenset(pattern.triggers) for pattern in SECRET_PATTERNS)
 _TRIGGERS = frozenset().union(*_PATTERN_TRIGGERS)
 _PEM = r"-----{} [A-Z ]{{0,40}}PRIVATE KEY(?: BLOCK)?-----"
@@ -70,9 +72,20 @@ def _candidates(lowered: str) -> list[int]:
 
 def find_secrets(text: str) -> list[SecretMatch]:
     """The secrets in one line, in order; overlapping matches merge under the earlier pattern."""
+    # A review scans each added line twice (redaction, then the built-in checks): remember
+    # the short ones.
+    return list(_find_cached(text) if len(text) <= _CACHED_LINE else _find(text))
+
+
+@functools.lru_cache(maxsize=16384)
+def _find_cached(text: str) -> tuple[SecretMatch, ...]:
+    return _find(text)
+
+
+def _find(text: str) -> tuple[SecretMatch, ...]:
     candidates = _candidates(text.lower())
     if not candidates:
-        return []
+        return ()
     spans = sorted(
         (*secret_span(match), rank)
         for start in range(0, max(len(text) - OVERLAP, 1), WINDOW - OVERLAP)
@@ -86,7 +99,7 @@ def find_secrets(text: str) -> list[SecretMatch]:
             start, end, rank = merged.pop()
             span = (start, max(end, span[1]), min(rank, span[2]))  # noqa: PLW2901
         merged.append(span)
-    return [SecretMatch(SECRET_PATTERNS[rank].kind, start, end) for start, end, rank in merged]
+    return tuple(SecretMatch(SECRET_PATTERNS[rank].kind, start, end) for start, end, rank in merged)
 
 
 def redact_text(text: str) -> str:
