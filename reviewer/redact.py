@@ -109,7 +109,7 @@ def redact_text(text: str) -> str:
     if "\n" not in text:
         return _redact_line_text(text)
     lines = text.split("\n")
-    in_key = _key_body(lines, [range(len(lines))])
+    in_key = _key_body(lines, [range(len(lines))], cut=False)
     return "\n".join(
         _PEM_BODY if index in in_key else _redact_line_text(line)
         for index, line in enumerate(lines)
@@ -163,15 +163,16 @@ def _private_key_body(lines: tuple[DiffLine, ...]) -> frozenset[int]:
     """Indexes of the lines inside a private key block, in the old or the new file's view."""
     old_view = [index for index, line in enumerate(lines) if line.kind != "add"]
     new_view = [index for index, line in enumerate(lines) if line.kind != "del"]
-    return _key_body([line.text for line in lines], [old_view, new_view])
+    return _key_body([line.text for line in lines], [old_view, new_view], cut=True)
 
 
-def _key_body(texts: Sequence[str], views: Sequence[Sequence[int]]) -> frozenset[int]:
+def _key_body(texts: Sequence[str], views: Sequence[Sequence[int]], cut: bool) -> frozenset[int]:
+    """Indexes of key body lines; `cut`: the lines are a hunk, whose first line may lie inside
+    a key (a whole text starts outside any)."""
     return frozenset(
         index
         for view in views
-        for finder in (_inside_blocks, _bare_body)
-        for index in finder(texts, view)
+        for index in (*_bare_body(texts, view), *_inside_blocks(texts, view, cut))
     )
 
 
@@ -215,10 +216,10 @@ def _mixes_cases_and_digits(text: str) -> bool:
     )
 
 
-def _inside_blocks(texts: Sequence[str], view: Sequence[int]) -> Iterator[int]:
+def _inside_blocks(texts: Sequence[str], view: Sequence[int], cut: bool) -> Iterator[int]:
     # A block may start before the hunk (an END with no BEGIN before it) or end after it (a
     # BEGIN with no END): the hunk's edge then bounds it, so no part of a key slips through.
-    state, before_any_marker = "unknown", list[int]()
+    state, before_any_marker = "unknown" if cut else "closed", list[int]()
     for index in view:
         begin, end = _PEM_BEGIN.search(texts[index]), _PEM_END.search(texts[index])
         if begin and end:

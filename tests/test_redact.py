@@ -97,3 +97,10 @@ def test_may_hold_secret_is_false_only_when_no_pattern_can_match() -> None:
     assert may_hold_secret("password = x")
     assert may_hold_secret("AKIA")
     assert not may_hold_secret("for item in items: print(item)")
+
+
+def test_a_description_that_only_mentions_an_end_marker_keeps_its_lines() -> None:
+    # A whole text starts outside any key; only a hunk may start inside one.
+    text = "Parse keys properly.\nThey end with\n-----END RSA PRIVATE KEY-----\nDone."
+
+    assert redact_text(text) == text
