@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-MAX_MATCH = 4096  # no pattern matches more characters than this
+MAX_MATCH = 8192  # no pattern matches more characters than this (a test checks it)
 
 
 def _any_value(match: re.Match[str]) -> bool:

@@ -6,6 +6,9 @@ minutes on a 50 KB line and never ends on 10 MB). Linear scanning takes about a 
 
 from __future__ import annotations
 
+import importlib
+from typing import Any
+
 import pytest
 
 from reviewer.builtin import builtin_findings
@@ -20,9 +23,12 @@ from reviewer.redact import (
     redact_diff,
     redact_text,
 )
+from reviewer.secret_patterns import MAX_MATCH
 
 GITHUB_TOKEN = "ghp_" + "R8x2LqPv0ZcN4mWk7TbY" + "9sHd3JfA6uGe1QoXiK5n"
 TEN_MB = 10_000_000
+# The regular-expression parser of the standard library (no stubs): it knows a pattern's widths.
+RE_PARSER: Any = importlib.import_module("re._parser")
 
 
 def added(text: str) -> Diff:
@@ -89,3 +95,15 @@ def test_two_secrets_in_different_windows_are_both_found() -> None:
     assert redact_text(line) == (
         "[REDACTED:github-token] " + "." * 3 * WINDOW + " [REDACTED:github-token]"
     )
+
+
+@pytest.mark.parametrize(
+    "pattern", SECRET_PATTERNS, ids=[f"{p.kind}-{n}" for n, p in enumerate(SECRET_PATTERNS)]
+)
+def test_every_quantifier_is_bounded_and_no_match_outgrows_the_window_overlap(
+    pattern: SecretPattern,
+) -> None:
+    # An unbounded repeat (`*`, `+`, `{n,}`) would make the widest match MAXREPEAT long.
+    widest = RE_PARSER.parse(pattern.regex.pattern, pattern.regex.flags).getwidth()[1]
+
+    assert widest <= MAX_MATCH <= OVERLAP < WINDOW
