@@ -11,7 +11,10 @@ from pathlib import Path
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from reviewer.builtin import builtin_findings
 from reviewer.cli import main
+from reviewer.diff import Diff, parse_file_patch
+from reviewer.redact import redact_diff
 
 FUZZ = settings(
     max_examples=150,
@@ -99,3 +102,19 @@ def test_the_issue_paths_are_one_line_errors_not_internal_ones() -> None:
         code, err = review(ISSUE_PATH % paths)
         assert code == 2
         assert err.startswith("ai-review: error: the diff ")
+
+
+@FUZZ
+@given(
+    st.text(alphabet=st.characters(), max_size=2000)
+    | diff_like().map(lambda b: b.decode("latin-1"))
+)
+def test_patches_from_the_platform_apis_never_raise(patch: str) -> None:
+    # GitHub and GitLab give each file's hunks without headers: the same checks run on them.
+    diff = Diff(files=(parse_file_patch(patch, "src/app.py"),))
+
+    redacted = redact_diff(diff)
+    findings = builtin_findings(diff)
+
+    assert len(redacted.files[0].hunks) == len(diff.files[0].hunks)
+    assert all(f.path == "src/app.py" for f in findings)
