@@ -15,6 +15,7 @@ from reviewer.diff import Diff, DiffLine, FileDiff, Hunk
 from reviewer.secret_patterns import (
     BY_KIND,
     MAX_MATCH,
+    PEM_MARKER,
     SECRET_PATTERNS,
     SecretPattern,
     secret_span,
@@ -48,9 +49,8 @@ OVERLAP = MAX_MATCH
 _CACHED_LINE = 2048
 _PATTERN_TRIGGERS = tuple(frozenset(pattern.triggers) for pattern in SECRET_PATTERNS)
 _TRIGGERS = frozenset().union(*_PATTERN_TRIGGERS)
-_PEM = r"-----{} [A-Z ]{{0,40}}PRIVATE KEY(?: BLOCK)?-----"
-_PEM_BEGIN = re.compile(_PEM.format("BEGIN"))
-_PEM_END = re.compile(_PEM.format("END"))
+_PEM_BEGIN = re.compile(PEM_MARKER.format("BEGIN"))
+_PEM_END = re.compile(PEM_MARKER.format("END"))
 _PEM_BODY = "[REDACTED:private-key]"
 # A line of a key's base64 body (64 wide in PEM, 70 in OpenSSH keys), bare or quoted, and the
 # shorter last line of a body. A hunk inside a key shows no BEGIN or END line at all.

@@ -190,7 +190,7 @@ def _pattern(
 
 
 _ASSIGN = r"""["']?\s{0,8}(?::=|=>|[:=])\s{0,8}"""  # name = / name: / "name": / := / =>
-_PEM = r"-----{} [A-Z ]{{0,40}}PRIVATE KEY(?: BLOCK)?-----"
+PEM_MARKER = r"-----{} [A-Z ]{{0,40}}PRIVATE KEY(?: BLOCK)?-----"  # format with BEGIN or END
 _CREDENTIAL_WORDS = (
     r"(?:passw(?:or)?d|\bpwd|secret|api[_-]?key|apikey|token|access[_-]?key|auth[_-]?key"
     r"|private[_-]?key|credentials?|_authToken)"
@@ -212,8 +212,8 @@ SECRET_PATTERNS: tuple[SecretPattern, ...] = (
     # The header and, on the same line, the body up to the END marker (a JSON service account
     # holds the whole key on one line) or else the base64 and escaped newlines that follow.
     _pattern("private-key", "Private key",
-             _PEM.format("BEGIN")
-             + rf"(?:.{{0,3900}}?{_PEM.format('END')}|(?:\\[nr]|[\w+/=]){{0,3900}})",
+             PEM_MARKER.format("BEGIN")
+             + rf"(?:.{{0,3900}}?{PEM_MARKER.format('END')}|(?:\\[nr]|[\w+/=]){{0,3900}})",
              ("-----begin",)),
     # The first body line of a private key (PKCS#1, PKCS#8, SEC1, OpenSSH) without its header.
     _pattern("private-key", "Private key",
