@@ -41,7 +41,7 @@ _TEMPLATE = re.compile(
 )
 _PLACEHOLDER_PARTS = (
     "example", "changeme", "change_me", "placeholder", "your_", "your-", "xxxx", "dummy",
-    "redacted", "0123456789abcdef", "abcdef0123456789", "1234567890",
+    "redacted", "0123456789abcdef", "abcdef0123456789", "1234567890", "os.environ", "env:",
 )  # fmt: skip
 # Digests of empty input: test fixtures and protocol constants, never credentials.
 _EMPTY_DIGESTS = frozenset(
@@ -83,6 +83,7 @@ def _url_password(match: re.Match[str]) -> bool:
 _DOTTED = re.compile(r"[A-Za-z_$][\w$]*(?:(?:\.|::|->)[A-Za-z_$][\w$]*)+[)\]};]*", re.ASCII)
 _IDENTIFIER = re.compile(r"[A-Za-z_$][\w$]*[)\]};]*", re.ASCII)
 _DIGIT_RUN = re.compile(r"[0-9]+")
+_LOWER_WORDS = re.compile(r"[a-z0-9]+(?:[-_.][a-z0-9]+)+", re.ASCII)
 
 
 def secret_value(match: re.Match[str]) -> str:
@@ -99,15 +100,17 @@ def secret_span(match: re.Match[str]) -> tuple[int, int]:
 
 
 def _generic_secret(match: re.Match[str]) -> bool:
-    # A real secret mixes at least three of: lower, upper, digits, symbols, and switches between
-    # them often. Words, hex digests, constant names (MY_APP_TOKEN_NAME), kebab-case names and
-    # regular expressions do not.
+    # A real secret mixes at least three of: lower, upper, digits, symbols (and a bare one
+    # switches between them often). Words, hex digests, constant names (MY_APP_TOKEN_NAME),
+    # kebab-case names and regular expressions do not.
     secret = secret_value(match)
     if is_placeholder(secret) or _char_classes(secret) < 3 or not _names_a_secret(match):
         return False
-    if "\\" in secret or not _switches_often(secret):
-        return False
-    return match["quote"] is not None or not _reads_as_code(secret)
+    if "\\" in secret or _LOWER_WORDS.fullmatch(secret) is not None:
+        return False  # a regular expression, a snake- or kebab-case name
+    if match["quote"] is not None:
+        return True
+    return _switches_often(secret) and not _reads_as_code(secret)
 
 
 def _class_of(char: str) -> int:

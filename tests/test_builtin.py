@@ -308,6 +308,7 @@ def test_placeholders_and_plain_urls_are_not_flagged(text: str) -> None:
         "aws_session_token=s3_aws_session_token,",
         "LANGFUSE_SECRET_KEY: Required. Langfuse secret key for authentication.",
         'client_credentials = "m2m-client-credentials"',
+        '"vertex_credentials": "os.environ/GOOGLE_CREDS"',
         "jsonnet_token = r'[^\\W\\d]\\w*'",
         "credentials: Base64-encoded credentials (client_id:client_secret)",
         "providing a more secure alternative to Basic Authentication. It supports all",

@@ -104,3 +104,17 @@ def test_a_description_that_only_mentions_an_end_marker_keeps_its_lines() -> Non
     text = "Parse keys properly.\nThey end with\n-----END RSA PRIVATE KEY-----\nDone."
 
     assert redact_text(text) == text
+
+
+@pytest.mark.parametrize(
+    ("line", "secret"),
+    [
+        ('password = "Winter2024!Secure"', "Winter2024!Secure"),  # made by a person, quoted
+        ("DB_PASSWORD=Rd!sPa55w0rd2024", "Rd!sPa55w0rd2024"),  # bare, in a .env file
+        ("  password: Yh7$kq2Lm9PzX", "Yh7$kq2Lm9PzX"),  # bare, in YAML
+        ("Server=db;User Id=sa;Password=S3cr3t!Pass;", "S3cr3t!Pass"),  # a connection string
+        ("SECRET_KEY = b'" + "k3J9sP0vXq7LmN2bR8tYw4Zc" + "'", "k3J9sP0vXq7LmN2bR8tYw4Zc"),
+    ],
+)
+def test_assigned_secrets_are_redacted_quoted_or_bare(line: str, secret: str) -> None:
+    assert redact_text(line) == line.replace(secret, "[REDACTED:generic-secret]")
