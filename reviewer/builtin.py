@@ -31,13 +31,7 @@ def builtin_findings(diff: Diff) -> list[Finding]:
     findings: list[Finding] = []
     for file in diff.files:
         added = [line for hunk in file.hunks for line in hunk.lines if line.kind == "add"]
-        for line in added:
-            for kind in dict.fromkeys(secret.kind for secret in find_secrets(line.text)):
-                pattern = BY_KIND[kind]
-                advice = _LEAK_ADVICE.format(kind=kind)
-                findings.append(
-                    _finding(file.path, line, pattern.title, advice, confidence=pattern.confidence)
-                )
+        findings += _secret_findings(file.path, added)
         has_edge_marker = any(_CONFLICT_EDGE.match(line.text) for line in added)
         for hunk in file.hunks:
             for first, last in _conflicts(hunk, has_edge_marker):
@@ -51,6 +45,19 @@ def builtin_findings(diff: Diff) -> list[Finding]:
                 )
                 findings.append(replace(finding, end_line=last.new or finding.line))
     return findings
+
+
+def _secret_findings(path: str, added: list[DiffLine]) -> Iterator[Finding]:
+    previous: list[str] = []
+    for line in added:
+        kinds = list(dict.fromkeys(secret.kind for secret in find_secrets(line.text)))
+        for kind in kinds:
+            if kind == "private-key" and kind in previous:
+                continue  # a key's header and its first body line are one secret
+            pattern = BY_KIND[kind]
+            advice = _LEAK_ADVICE.format(kind=kind)
+            yield _finding(path, line, pattern.title, advice, confidence=pattern.confidence)
+        previous = kinds
 
 
 def _conflicts(hunk: Hunk, file_has_edge_marker: bool) -> Iterator[tuple[DiffLine, DiffLine]]:

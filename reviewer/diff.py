@@ -19,6 +19,7 @@ _KIND = {"+": "add", "-": "del", " ": "ctx"}
 _DEV_NULL = "/dev/null"
 _QUOTED_ESCAPE = re.compile(rb"\\([0-7]{3}|.)", re.DOTALL)
 _C_ESCAPES = {b"a": 7, b"b": 8, b"t": 9, b"n": 10, b"v": 11, b"f": 12, b"r": 13}
+_NAME_MAX = 255  # bytes in one path component (NAME_MAX on Linux, macOS and Windows)
 _HUNK_HEADER = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@ ?(.*)$")
 
 
@@ -90,7 +91,25 @@ def parse_diff(data: bytes | str) -> Diff:
         raise InputError(
             "the input is not a unified diff: pass the output of `git diff` or `git format-patch`"
         )
-    return Diff(files=tuple(_file_from_unidiff(patched) for patched in patch))
+    files = tuple(_file_from_unidiff(patched) for patched in patch)
+    for file in files:
+        _check_path(file.path)
+        _check_path(file.old_path)
+    return Diff(files=files)
+
+
+def _check_path(path: str) -> None:
+    # No checkout can hold such a path (git refuses NUL, file systems names over 255 bytes):
+    # the diff was not made by git, and reading the file for context would fail later.
+    problem = None
+    if "\0" in path:
+        problem = "a NUL byte"
+    elif any(len(part.encode("utf-8", "surrogateescape")) > _NAME_MAX for part in path.split("/")):
+        problem = f"a component longer than {_NAME_MAX} bytes"
+    if problem:
+        shown = ascii(path)  # escapes NUL, control and non-ASCII characters: one printable line
+        shown = shown if len(shown) <= 80 else shown[:76] + "...'"
+        raise InputError(f"the diff names a path with {problem} ({shown}): is it a git diff?")
 
 
 def parse_file_patch(
@@ -241,5 +260,7 @@ def _unquote(path: str) -> str:
 def _unescape(match: re.Match[bytes]) -> bytes:
     code = match.group(1)
     if len(code) == 3:
+        if int(code, 8) > 0o377:  # git escapes one byte at a time: \377 at most
+            raise InputError(f"the diff quotes a path with an invalid escape \\{code.decode()}")
         return bytes([int(code, 8)])
     return bytes([_C_ESCAPES.get(code, code[0])])

@@ -6,11 +6,31 @@ secret-looking name) and skip placeholders, so redaction costs the review little
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 
 from reviewer.diff import Diff, DiffLine, FileDiff, Hunk
+from reviewer.secret_patterns import (
+    BY_KIND,
+    MAX_MATCH,
+    PEM_MARKER,
+    SECRET_PATTERNS,
+    SecretPattern,
+    secret_span,
+)
+
+__all__ = [
+    "BY_KIND",
+    "SECRET_PATTERNS",
+    "SecretMatch",
+    "SecretPattern",
+    "find_secrets",
+    "may_hold_secret",
+    "redact_diff",
+    "redact_text",
+]
 
 
 @dataclass(frozen=True)
@@ -22,158 +42,56 @@ class SecretMatch:
     end: int
 
 
-def _any_value(match: re.Match[str]) -> bool:
-    return True
-
-
-@dataclass(frozen=True)
-class SecretPattern:
-    """One kind of secret. Its span is the regex's `secret` group, or the whole match."""
-
-    kind: str
-    title: str
-    regex: re.Pattern[str]
-    confidence: float = 1.0
-    accept: Callable[[re.Match[str]], bool] = _any_value  # rejects placeholders and the like
-
-
-_PLACEHOLDER_WORDS = frozenset(
-    {"password", "passwd", "pass", "pwd", "pw", "secret", "token", "changeme", "example"}
-)
-# ${VAR} $VAR $(cmd) {name} {{ jinja }} <password> %s %(name)s, and our own [REDACTED:kind]
-_TEMPLATE = re.compile(
-    r"\$\{.*|\$\(.*|\$(?:[A-Z_][A-Z0-9_]*|[a-z_][a-z0-9_]*)|\{.*\}|<.*>|%.*|\[REDACTED:.*", re.ASCII
-)
-_PLACEHOLDER_PARTS = ("example", "changeme", "change_me", "placeholder", "your_", "your-", "xxxx")
-
-
-def _is_placeholder(value: str) -> bool:
-    lowered = value.lower()
-    return (
-        lowered in _PLACEHOLDER_WORDS
-        or _TEMPLATE.fullmatch(value) is not None
-        or len(set(lowered)) == 1  # ***, xxx, ........
-        or any(part in lowered for part in _PLACEHOLDER_PARTS)
-    )
-
-
-def _char_classes(value: str) -> int:
-    """How many of lower case, upper case, digits and other characters the value uses."""
-    return (
-        any(c.islower() for c in value)
-        + any(c.isupper() for c in value)
-        + any(c.isdigit() for c in value)
-        + any(not c.isalnum() for c in value)
-    )
-
-
-def _url_password(match: re.Match[str]) -> bool:
-    # user == password is a well-known default (postgres:postgres in CI services), not a leak.
-    return not _is_placeholder(match["secret"]) and match["secret"] != match["user"]
-
-
-def _generic_secret(match: re.Match[str]) -> bool:
-    # A real secret mixes at least three of: lower, upper, digits, symbols. Words, hex digests
-    # and constant names (MY_APP_TOKEN_NAME) do not.
-    return not _is_placeholder(match["secret"]) and _char_classes(match["secret"]) >= 3
-
-
-def _mixed_alnum(match: re.Match[str]) -> bool:
-    # OpenAI keys mix cases and digits; a long kebab-case name after "sk-" does not.
-    return any(c.isupper() for c in match[0]) and any(c.isdigit() for c in match[0])
-
-
-def _not_aws_example(match: re.Match[str]) -> bool:
-    return not match[0].endswith("EXAMPLE")  # AKIAIOSFODNN7EXAMPLE is AWS's documented example
-
-
-def _pattern(
-    kind: str,
-    subject: str,
-    regex: str,
-    flags: int = 0,
-    *,
-    accept: Callable[[re.Match[str]], bool] = _any_value,
-    confidence: float = 1.0,
-) -> SecretPattern:
-    # ASCII: \w is [A-Za-z0-9_], and IGNORECASE cannot match a keyword through look-alikes.
-    regex_ = re.compile(regex, flags | re.ASCII)
-    return SecretPattern(kind, f"{subject} committed", regex_, confidence, accept)
-
-
-_ASSIGN = r"""["']?\s*(?::=|=>|[:=])\s*"""  # name = / name: / "name": / name := / name =>
-_PEM = r"-----{} [A-Z ]*PRIVATE KEY(?: BLOCK)?-----"
-_I = re.IGNORECASE
-
-# Earlier entries name the match when spans overlap (sk-ant-... is Anthropic, not OpenAI).
-# fmt: off
-SECRET_PATTERNS: tuple[SecretPattern, ...] = (
-    # The header and, on the same line, the body up to the END marker (a JSON service account
-    # holds the whole key on one line) or else the base64 and escaped newlines that follow.
-    _pattern("private-key", "Private key",
-             _PEM.format("BEGIN") + rf"(?:.*?{_PEM.format('END')}|(?:\\[nr]|[\w+/=])*)"),
-    _pattern("aws-access-key-id", "Possible AWS access key",
-             r"(?<![A-Za-z0-9])(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Za-z0-9])", accept=_not_aws_example),
-    _pattern("aws-secret-access-key", "Possible AWS secret access key",
-             r"aws[_-]?secret[_-]?(?:access[_-]?)?key" + _ASSIGN
-             + r"""["']?(?P<secret>[A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])""", _I),
-    _pattern("github-token", "Possible GitHub token", r"(?<!\w)gh[pousr]_[A-Za-z0-9]{36,}"),
-    _pattern("github-fine-grained-token", "Possible GitHub token", r"(?<!\w)github_pat_\w{22,}"),
-    _pattern("gitlab-token", "Possible GitLab token", r"(?<![\w-])glpat-[\w-]{20,}"),
-    _pattern("slack-token", "Possible Slack token",
-             r"(?<![A-Za-z0-9])xox[abprs]-\d{6,}-[A-Za-z0-9-]{10,}"),
-    _pattern("slack-webhook", "Possible Slack webhook URL",
-             r"https://hooks\.slack\.com/(?:services|workflows|triggers)/[\w/+-]{20,}"),
-    _pattern("google-api-key", "Possible Google API key", r"(?<![\w-])AIza[\w-]{35}(?![\w-])"),
-    _pattern("stripe-live-key", "Possible Stripe live key",
-             r"(?<![A-Za-z0-9])[sr]k_live_[A-Za-z0-9]{16,}"),
-    _pattern("anthropic-key", "Possible Anthropic API key", r"(?<![\w-])sk-ant-[\w-]{20,}"),
-    _pattern("openai-key", "Possible OpenAI API key",
-             r"(?<![\w-])sk-(?:proj|svcacct|admin)-[\w-]{20,}"),
-    _pattern("openai-legacy-key", "Possible OpenAI API key", r"(?<![\w-])sk-[\w-]{40,}",
-             accept=_mixed_alnum),
-    _pattern("jwt", "Possible JSON Web Token", r"(?<![\w-])eyJ[\w-]+\.eyJ[\w-]+\.[\w-]*"),
-    # Only the password is the secret; it runs to the last @ before the host.
-    _pattern("url-password", "Possible password in URL",
-             r"[A-Za-z][\w+.-]*://(?P<user>[^\s:/@\"'`]*):(?P<secret>[^\s/\"'`]+)@(?=[^\s@/\"'`])",
-             accept=_url_password),
-    _pattern("generic-secret", "Possible hard-coded secret",
-             r"(?:passw(?:or)?d|secret|api[_-]?key|token|access[_-]?key)" + _ASSIGN
-             + r"""["'](?P<secret>[^"'\s]{12,})["']""", _I,
-             accept=_generic_secret, confidence=0.9),
-)
-# fmt: on
-
-# Each pattern needs one of these in the lower-cased line: a cheap test that spares the
-# regular expressions on the vast majority of lines.
-# fmt: off
-_TRIGGERS = (
-    "-----begin", "-----end", "akia", "asia", "secret", "ghp_", "gho_", "ghu_", "ghs_", "ghr_",
-    "github_pat_", "glpat-", "xox", "hooks.slack.com", "aiza", "_live_", "sk-", "eyj", "://",
-    "passw", "api_key", "api-key", "apikey", "token", "access_key", "access-key", "accesskey",
-)
-# fmt: on
-_TRIGGER = re.compile("|".join(map(re.escape, _TRIGGERS)))  # faster than `any(t in line ...)`
-_PEM_BEGIN = re.compile(_PEM.format("BEGIN"))
-_PEM_END = re.compile(_PEM.format("END"))
+# Lines longer than a window are scanned window by window; windows overlap by more than the
+# longest match, so a secret that crosses a window's edge lies whole inside the next one.
+WINDOW = 8 * MAX_MATCH
+OVERLAP = MAX_MATCH
+_CACHED_LINE = 2048
+_PATTERN_TRIGGERS = tuple(frozenset(pattern.triggers) for pattern in SECRET_PATTERNS)
+_TRIGGERS = frozenset().union(*_PATTERN_TRIGGERS)
+_PEM_BEGIN = re.compile(PEM_MARKER.format("BEGIN"))
+_PEM_END = re.compile(PEM_MARKER.format("END"))
 _PEM_BODY = "[REDACTED:private-key]"
-BY_KIND = {pattern.kind: pattern for pattern in SECRET_PATTERNS}
+# A line of a key's base64 body (64 wide in PEM, 70 in OpenSSH keys), bare or quoted, and the
+# shorter last line of a body. A hunk inside a key shows no BEGIN or END line at all.
+_KEY_LINE = r"""\s{{0,40}}["']?[A-Za-z0-9+/]{}(?:\\n)?["']?[,+\\]?\s{{0,8}}"""
+_BODY_LINE = re.compile(_KEY_LINE.format("{60,76}"))
+_LAST_BODY_LINE = re.compile(_KEY_LINE.format("{2,76}={0,2}"))
 
 
 def may_hold_secret(text: str) -> bool:
     """False when no pattern can match: the cheap pre-check find_secrets starts with."""
-    return _TRIGGER.search(text.lower()) is not None
+    return bool(_candidates(text.lower()))
+
+
+def _candidates(lowered: str) -> list[int]:
+    """The ranks of the patterns one of whose literals the (lower-cased) line holds."""
+    present = {trigger for trigger in _TRIGGERS if trigger in lowered}
+    return [rank for rank, triggers in enumerate(_PATTERN_TRIGGERS) if triggers & present]
 
 
 def find_secrets(text: str) -> list[SecretMatch]:
     """The secrets in one line, in order; overlapping matches merge under the earlier pattern."""
-    if not may_hold_secret(text):
-        return []
+    # A review scans each added line twice (redaction, then the built-in checks): remember
+    # the short ones.
+    return list(_find_cached(text) if len(text) <= _CACHED_LINE else _find(text))
+
+
+@functools.lru_cache(maxsize=16384)
+def _find_cached(text: str) -> tuple[SecretMatch, ...]:
+    return _find(text)
+
+
+def _find(text: str) -> tuple[SecretMatch, ...]:
+    candidates = _candidates(text.lower())
+    if not candidates:
+        return ()
     spans = sorted(
-        (*_secret_span(pattern, match), rank)
-        for rank, pattern in enumerate(SECRET_PATTERNS)
-        for match in pattern.regex.finditer(text)
-        if pattern.accept(match)
+        (*secret_span(match), rank)
+        for start in range(0, max(len(text) - OVERLAP, 1), WINDOW - OVERLAP)
+        for rank in candidates
+        for match in SECRET_PATTERNS[rank].regex.finditer(text, start, start + WINDOW)
+        if SECRET_PATTERNS[rank].accept(match)
     )
     merged: list[tuple[int, int, int]] = []
     for span in spans:
@@ -181,15 +99,26 @@ def find_secrets(text: str) -> list[SecretMatch]:
             start, end, rank = merged.pop()
             span = (start, max(end, span[1]), min(rank, span[2]))  # noqa: PLW2901
         merged.append(span)
-    return [SecretMatch(SECRET_PATTERNS[rank].kind, start, end) for start, end, rank in merged]
-
-
-def _secret_span(pattern: SecretPattern, match: re.Match[str]) -> tuple[int, int]:
-    return match.span("secret") if "secret" in pattern.regex.groupindex else match.span()
+    return tuple(SecretMatch(SECRET_PATTERNS[rank].kind, start, end) for start, end, rank in merged)
 
 
 def redact_text(text: str) -> str:
-    """The line with each secret replaced by `[REDACTED:<kind>]`."""
+    """The text with each secret replaced by `[REDACTED:<kind>]`, and the lines of a private
+    key's body blanked: in text of several lines (a description, a guidelines file) the whole
+    block between BEGIN and END, in a line alone one that has a key body line's shape."""
+    if "\n" not in text:
+        return _redact_line_text(text)
+    lines = text.split("\n")
+    in_key = _key_body(lines, [range(len(lines))], cut=False)
+    return "\n".join(
+        _PEM_BODY if index in in_key else _redact_line_text(line)
+        for index, line in enumerate(lines)
+    )
+
+
+def _redact_line_text(text: str) -> str:
+    if _is_body_line(text) or _is_padded_tail(text):
+        return _PEM_BODY
     parts: list[str] = []
     position = 0
     for secret in find_secrets(text):
@@ -215,10 +144,6 @@ def _redact_file(file: FileDiff) -> FileDiff:
 
 
 def _redact_hunk(hunk: Hunk) -> Hunk:
-    if not may_hold_secret(hunk.section) and not any(
-        may_hold_secret(line.text) for line in hunk.lines
-    ):
-        return hunk
     in_key = _private_key_body(hunk.lines)
     lines = tuple(_redact_line(line, index in in_key) for index, line in enumerate(hunk.lines))
     section = redact_text(hunk.section)
@@ -238,15 +163,65 @@ def _private_key_body(lines: tuple[DiffLine, ...]) -> frozenset[int]:
     """Indexes of the lines inside a private key block, in the old or the new file's view."""
     old_view = [index for index, line in enumerate(lines) if line.kind != "add"]
     new_view = [index for index, line in enumerate(lines) if line.kind != "del"]
-    return frozenset(_inside_blocks(lines, old_view)) | frozenset(_inside_blocks(lines, new_view))
+    return _key_body([line.text for line in lines], [old_view, new_view], cut=True)
 
 
-def _inside_blocks(lines: tuple[DiffLine, ...], view: list[int]) -> Iterator[int]:
+def _key_body(texts: Sequence[str], views: Sequence[Sequence[int]], cut: bool) -> frozenset[int]:
+    """Indexes of key body lines; `cut`: the lines are a hunk, whose first line may lie inside
+    a key (a whole text starts outside any)."""
+    return frozenset(
+        index
+        for view in views
+        for index in (*_bare_body(texts, view), *_inside_blocks(texts, view, cut))
+    )
+
+
+def _bare_body(texts: Sequence[str], view: Sequence[int]) -> Iterator[int]:
+    # A line of random-looking base64 as wide as a key's body lines, and the short line after
+    # such lines: redacted even out of any marker (blanking a blob costs the review nothing).
+    after_body = False
+    for index in view:
+        text = texts[index]
+        if _is_body_line(text):
+            after_body = True
+            yield index
+        elif after_body and _LAST_BODY_LINE.fullmatch(text):
+            after_body = False
+            yield index
+        else:
+            after_body = False
+
+
+def _is_padded_tail(text: str) -> bool:
+    # The last line of a key's body, alone (context lines are redacted one by one): base64
+    # ending in its padding, long and mixed enough not to be a word.
+    stripped = text.strip().strip("\"',").removesuffix("\\n")
+    return (
+        len(stripped) >= 16
+        and stripped.endswith("=")
+        and _LAST_BODY_LINE.fullmatch(text) is not None
+        and _mixes_cases_and_digits(stripped)
+    )
+
+
+def _is_body_line(text: str) -> bool:
+    return _BODY_LINE.fullmatch(text) is not None and _mixes_cases_and_digits(text)
+
+
+def _mixes_cases_and_digits(text: str) -> bool:
+    return (
+        any(c.islower() for c in text)
+        and any(c.isupper() for c in text)
+        and any(c.isdigit() for c in text)
+    )
+
+
+def _inside_blocks(texts: Sequence[str], view: Sequence[int], cut: bool) -> Iterator[int]:
     # A block may start before the hunk (an END with no BEGIN before it) or end after it (a
     # BEGIN with no END): the hunk's edge then bounds it, so no part of a key slips through.
-    state, before_any_marker = "unknown", list[int]()
+    state, before_any_marker = "unknown" if cut else "closed", list[int]()
     for index in view:
-        begin, end = _PEM_BEGIN.search(lines[index].text), _PEM_END.search(lines[index].text)
+        begin, end = _PEM_BEGIN.search(texts[index]), _PEM_END.search(texts[index])
         if begin and end:
             continue  # a whole key on one line (JSON, escaped \n): find_secrets redacts it
         if end:

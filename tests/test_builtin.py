@@ -37,6 +37,27 @@ JWT = (
     + "dozjgNryP4J3jVmNHl0w5N_XgL0n"
 )
 PASSWORD = "Tr0ub4dor" + "&3horse"
+DISCORD_HOOK = "https://discord.com/api/webhooks/" + "1187654321098765432/" + "aB3dE6gH9jK2" * 6
+DISCORD_BOT = "MTE4NzY1NDMyMTA5ODc2NTQz" + ".GhT2xQ." + "kL9mN2pQ5sT8vW1yZ4bC7eF0hJ3k"
+GOOGLE_SECRET = "GOCSPX-" + "Xk9mP2qL5vR8tW1zB4cD7fG0hJ3n"
+HF_TOKEN = "hf_" + "kQzRtYpLmNvBxWcJhGfDsAeUiOoPqRsTuV"
+NPM_TOKEN = "npm_" + "aB3dE6gH9jK2mN5pQ8sT1vW4yZ7bC0eF3hI6"
+PYPI_TOKEN = "pypi-" + "AgEIcHlwaS5vcmc" + "CJDk3ZjE2NzQ4LWE5MmMtNGQ5Zi05YjFhLTY4ZGQ0ZTljNzBmMwAC"
+SENDGRID_KEY = (
+    "SG." + "aB3dE6gH9jK2mN5pQ8sT1v" + "." + "wX4yZ7bC0eF3hI6kL9nO2qR5tU8wX1zA4cD7fG0iJ3k"
+)
+TWILIO_SID = "AC" + "3f9b2c7d1e4a8b6c0d9e2f5a7b1c4d8e"
+MAILGUN_KEY = "key-" + "8f2a9c4e1b7d3f6a0c5e8b2d9f4a1c7e"
+MAILCHIMP_KEY = "3f9a2c8e1b7d4f6a0c5e9b2d8f1a4c7e" + "-us14"
+SQUARE_TOKEN = "sq0atp-" + "Xk9mP2qL5vR8tW1zB4cD7f"
+DO_TOKEN = "dop_v1_" + "3f9a2c8e1b7d4f6a0c5e9b2d8f1a4c7e" * 2
+SHOPIFY_TOKEN = "shpat_" + "3f9a2c8e1b7d4f6a0c5e9b2d8f1a4c7e"
+VAULT_TOKEN = "hvs." + "CAESIJx7Qk2pLmN9vRt4Wz8YbC1dFg3Hj5Kl0Mn6Pq"
+TELEGRAM_TOKEN = "5839204761" + ":AAH3kLm9QpR2sT5vWx8Yz1Bc4Df7Gh0JkLm"
+HEROKU_KEY = "4f8e2a1c-" + "9b3d-4e7f-a6c5-0d1b2e3f4a5b"
+AZURE_KEY = "Xk9mP2qL5vR8tW1zB4cD7fG0hJ3n" * 3 + "Ab=="
+BASIC_CREDENTIALS = "ZGVwbG95On" + "M0Y3IzdFBhc3M5OQ=="
+HEX_API_KEY = "3f9a2c8e1b7d4f6a" + "0c5e9b2d8f1a4c7e"
 PEM_HEADER = "-----BEGIN RSA " + "PRIVATE KEY-----"
 PEM_FOOTER = "-----END RSA " + "PRIVATE KEY-----"
 
@@ -58,6 +79,29 @@ EXAMPLES = [
     ("jwt", f"curl -H 'Authorization: Bearer {JWT}' $URL", JWT),
     ("url-password", f"DATABASE_URL = 'postgres://app:{PASSWORD}@db.internal:5432/app'", PASSWORD),
     ("generic-secret", f'db_password = "{PASSWORD}"', PASSWORD),
+    ("discord-webhook", f"hook = '{DISCORD_HOOK}'", DISCORD_HOOK),
+    ("discord-bot-token", f"client.run('{DISCORD_BOT}')", DISCORD_BOT),
+    ("google-oauth-secret", f'"client_secret": "{GOOGLE_SECRET}"', GOOGLE_SECRET),
+    ("huggingface-token", f"HF_TOKEN={HF_TOKEN}", HF_TOKEN),
+    ("npm-token", f"//registry.npmjs.org/:_authToken={NPM_TOKEN}", NPM_TOKEN),
+    ("pypi-token", f"password = {PYPI_TOKEN}", PYPI_TOKEN),
+    ("sendgrid-key", f"SENDGRID_API_KEY={SENDGRID_KEY}", SENDGRID_KEY),
+    ("twilio-key", f"TWILIO_ACCOUNT_SID={TWILIO_SID}", TWILIO_SID),
+    ("mailgun-key", f"auth=('api', '{MAILGUN_KEY}')", MAILGUN_KEY),
+    ("mailchimp-key", f"client.set_config({{'api_key': '{MAILCHIMP_KEY}'}})", MAILCHIMP_KEY),
+    ("square-token", f'const squareToken = "{SQUARE_TOKEN}";', SQUARE_TOKEN),
+    ("digitalocean-token", f'token = "{DO_TOKEN}"', DO_TOKEN),
+    ("shopify-token", f"accessToken: '{SHOPIFY_TOKEN}'", SHOPIFY_TOKEN),
+    ("vault-token", f"export VAULT_TOKEN={VAULT_TOKEN}", VAULT_TOKEN),
+    ("telegram-bot-token", f'bot = Bot("{TELEGRAM_TOKEN}")', TELEGRAM_TOKEN),
+    ("heroku-key", f"HEROKU_API_KEY={HEROKU_KEY}", HEROKU_KEY),
+    ("azure-storage-key", f"conn = 'AccountName=shop;AccountKey={AZURE_KEY};'", AZURE_KEY),
+    (
+        "authorization-header",
+        f"extraheader = AUTHORIZATION: basic {BASIC_CREDENTIALS}",
+        BASIC_CREDENTIALS,
+    ),
+    ("hex-secret", f"ALGOLIA_API_KEY = '{HEX_API_KEY}'", HEX_API_KEY),
 ]
 
 
@@ -259,6 +303,15 @@ def test_placeholders_and_plain_urls_are_not_flagged(text: str) -> None:
         'password = "<your password here>"',
         'if password == "Hunter2-Hunter2!":',
         "class TokenizerConfig:",
+        'api_key_hash = "' + "9f86d081884c7d659a2feaa0c55ad015" * 2 + '"',  # a SHA-256, not a key
+        "def sign(self, private_key: Ed25519PrivateKey) -> bytes:",
+        "aws_session_token=s3_aws_session_token,",
+        "LANGFUSE_SECRET_KEY: Required. Langfuse secret key for authentication.",
+        'client_credentials = "m2m-client-credentials"',
+        '"vertex_credentials": "os.environ/GOOGLE_CREDS"',
+        "jsonnet_token = r'[^\\W\\d]\\w*'",
+        "credentials: Base64-encoded credentials (client_id:client_secret)",
+        "providing a more secure alternative to Basic Authentication. It supports all",
         "AKIA" + "IOSFODNN7EXAMPLE",
         "x = AKIA" + "Q3EGWDKYZ7N4PLRTQ",  # 17 characters: not an access key id
     ],

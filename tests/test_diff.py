@@ -288,6 +288,39 @@ def test_bad_input_raises_one_line_input_error(data: str | bytes, message: str) 
     assert "\n" not in str(info.value)
 
 
+def _one_file(header_path: str, old: str | None = None) -> str:
+    old = old or header_path.replace("b/", "a/", 1)
+    return f"diff --git {old} {header_path}\n--- {old}\n+++ {header_path}\n@@ -1 +1 @@\n-a\n+b\n"
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (_one_file('"b/\\400.txt"'), "invalid escape \\400"),
+        (_one_file('"b/x\\777"'), "invalid escape \\777"),
+        (_one_file("b/x\0y.py"), "a NUL byte ('x\\x00y.py')"),
+        (_one_file('"b/x\\000y.py"'), "a NUL byte"),
+        (_one_file("b/" + "d" * 256 + "/f.py"), "a component longer than 255 bytes ('ddd"),
+        (_one_file("b/" + "\u00e9" * 128), "longer than 255 bytes"),  # 256 bytes in UTF-8
+        (_one_file("b/ok.py", old="a/" + "o" * 300), "longer than 255 bytes"),
+    ],
+    ids=["octal-400", "octal-777", "nul", "escaped-nul", "long-component", "long-utf8", "old"],
+)
+def test_a_path_no_checkout_can_hold_is_a_one_line_input_error(data: str, message: str) -> None:
+    with pytest.raises(InputError) as info:
+        parse_diff(data)
+    assert message in str(info.value)
+    assert "\n" not in str(info.value)
+    assert len(str(info.value)) < 200
+
+
+def test_the_longest_names_and_escapes_git_makes_are_fine() -> None:
+    name = "d" * 255
+    diff = parse_diff(_one_file(f"b/{name}/{name}") + _one_file('"b/\\377\\303\\244.txt"'))
+
+    assert [file.path for file in diff.files] == [f"{name}/{name}", "\ufffd\u00e4.txt"]
+
+
 # --- per-file patches from the GitHub and GitLab APIs ---
 
 

@@ -1,0 +1,5 @@
+EC_KEY = """-----BEGIN EC «»PRIVATE KEY-----
+«»MHcCAQEEIk1ovBOjKoieTVlhLXMld0xVNUNRow74egWU3bbn3/2ZikiPAZrOnam4
+«»WudYRaOYS2+hnG4rGUWdgW1ItMpA9nlHBiNUOGt+6M==
+-----END EC PRIVATE KEY-----
+"""
