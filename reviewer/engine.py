@@ -133,7 +133,10 @@ def _line_reader(source: ContextSource) -> Callable[[str], list[str] | None]:
     @functools.cache
     def lines(path: str) -> list[str] | None:
         text = source.read(path)
-        return None if text is None else [redact_text(line) for line in text.splitlines()]
+        if text is None:
+            return None
+        # Redacted as a whole, so a key's body is blanked even where its lines look ordinary.
+        return redact_text("\n".join(text.splitlines())).split("\n")
 
     return lines
 

@@ -118,3 +118,28 @@ def test_a_description_that_only_mentions_an_end_marker_keeps_its_lines() -> Non
 )
 def test_assigned_secrets_are_redacted_quoted_or_bare(line: str, secret: str) -> None:
     assert redact_text(line) == line.replace(secret, "[REDACTED:generic-secret]")
+
+
+def test_a_keys_short_last_line_never_reaches_the_model_as_context(
+    model_server: FakeModelServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Line by line, a key's last body line (short, unpadded) looks like any word; only the
+    # whole file shows it lies between BEGIN and END.
+    monkeypatch.setenv("AI_REVIEW_API_KEY", "sk-test-key-never-printed")
+    tail = "q7Zx3PZk9aBcW2"
+    body = ["MIIEowIBAAKCAQEA" + "x7Kp2Lm9Qr4Tv8Wz" * 3, "Zm9vYmFyYmF6cXV4" * 4, tail]
+    key = ["-----BEGIN RSA PRIVATE KEY-----", *body, "-----END RSA PRIVATE KEY-----"]
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "deploy.py").write_text("KEY = '''\n" + "\n".join(key) + "\n'''\nrun()\n")
+    diff = "--- a/deploy.py\n+++ b/deploy.py\n@@ -8,1 +8,2 @@\n run()\n+run_again()\n"
+    (tmp_path / "change.diff").write_text(diff, encoding="utf-8")
+    model_server.set_default(findings_reply())
+
+    model = ["--model", "openai/gpt-4.1-mini", "--api-base", model_server.base_url]
+    code = main(["--diff", str(tmp_path / "change.diff"), "--repo-root", str(repo), *model])
+
+    sent = "\n".join(request.prompt_text for request in model_server.requests)
+    assert code == 0
+    assert "run_again()" in sent and "END RSA PRIVATE KEY" in sent  # the context was sent
+    assert tail not in sent
