@@ -84,6 +84,7 @@ def review_chunk(
         failed = CallRecord(
             job.chunk.index, exc.model or gateway.models[0], 0, 0, 0, 0.0, finished - started,
             max(exc.attempts - 1, 0), len(gateway.models) > 1, "failed", str(exc), exc.key_refused,
+            exc.misconfigured,
         )  # fmt: skip
         return ChunkOutcome(call=failed, started=started, finished=finished)
     finished = clock()

@@ -19,7 +19,7 @@ from reviewer.config import Config
 from reviewer.context import ContextSource, read_guidelines
 from reviewer.diff import Diff, FileDiff
 from reviewer.dispatch import ChunkJob, ChunkOutcome, Progress, run_chunks
-from reviewer.gateway import Gateway, price_per_token
+from reviewer.gateway import Gateway
 from reviewer.model import CallRecord, Finding, ReviewResult, Skipped, Summary
 from reviewer.prompt import PromptInputs, render_review, render_system
 from reviewer.rank import rank_findings
@@ -81,9 +81,13 @@ def review(
     if gateway is None:
         return _result(plan, [], config, clock() - started)
     plan.models = list(gateway.models)
+    if cache is None and selected:  # something will be sent: load the client meanwhile
+        gateway.prepare()
     chunks = build_chunks(selected, config.chunk_tokens, gateway.count_tokens)
     inputs = _prompt_inputs(request, config, source)
     jobs = _jobs(chunks, inputs, _line_reader(source), cache)
+    if cache is not None and any(job.cached is None for job in jobs):
+        gateway.prepare()
     jobs = _within_budget(plan, jobs, config, gateway)
     plan.chunks = [job.chunk for job in jobs]
     outcomes = run_chunks(
@@ -134,7 +138,7 @@ def _within_budget(
     """The jobs the caps allow; cached answers cost nothing and always fit."""
     if not jobs or (config.max_prompt_tokens is None and config.max_cost_usd is None):
         return jobs
-    price = price_per_token(gateway.models[0]) if config.max_cost_usd is not None else None
+    price = gateway.price() if config.max_cost_usd is not None else None
     if config.max_cost_usd is not None and price is None:
         rest = "only max_prompt_tokens limits this review"
         if config.max_prompt_tokens is None:
@@ -165,7 +169,7 @@ def _result(
         models=tuple(plan.models),
         chunks=len(plan.chunks),
         failed_chunks=len(failed),
-        llm_calls=len(sent),
+        llm_calls=len(sent) + sum(c.retries for c in sent),  # requests, retries included
         prompt_tokens=sum(c.prompt_tokens for c in sent),
         completion_tokens=sum(c.completion_tokens for c in sent),
         cached_tokens=sum(c.cached_tokens for c in sent),
@@ -178,6 +182,8 @@ def _result(
         cache_hits=len(hits) if plan.caching else None,
         saved_usd=_total_cost(hits) if plan.caching else None,
         errors=tuple(sorted({c.error for c in calls if c.error})),
+        retries=sum(c.retries for c in sent),
+        fallback_calls=sum(1 for c in sent if c.fallback and c.outcome == "ok"),
         note=plan.note if plan.models else NO_MODEL_NOTE,
     )
     dropped = [d for o in outcomes for d in o.dropped] + ranked_out

@@ -103,6 +103,7 @@ class CallRecord:
     outcome: Literal["ok", "cached", "failed"]
     error: str = ""
     key_refused: bool = False  # failed because every model refused the API key (401/403)
+    misconfigured: bool = False  # failed because every model refused the request as set up
 
 
 @dataclass(frozen=True)
@@ -125,6 +126,8 @@ class Summary:
     cache_hits: int | None = None  # None when the response cache is off
     saved_usd: float | None = None  # what the cache hits cost when first answered
     errors: tuple[str, ...] = ()
+    retries: int = 0  # requests beyond the first of each call
+    fallback_calls: int = 0  # calls answered by a fallback model
     note: str = ""  # one line for the reader, e.g. how to enable the model pass
 
 

@@ -16,9 +16,9 @@ from reviewer.config import Config, load_config
 from reviewer.engine import Progress, review
 from reviewer.errors import InputError, UsageError
 from reviewer.gateway import LiteLLMGateway
-from reviewer.model import ReviewResult, severity_rank
+from reviewer.model import ReviewResult
+from reviewer.outcome import outcome
 from reviewer.platforms.base import Change, Platform, Published
-from reviewer.rank import OVER_MAX_COMMENTS
 from reviewer.report import render
 from reviewer.routing import Route, resolve_headers, route
 from reviewer.telemetry import TelemetryFile, open_telemetry
@@ -69,12 +69,6 @@ def run(args: argparse.Namespace) -> int:
     finally:  # its HTTP session, whatever happened
         platform.close()
     return exit_code(result, config)
-
-
-KEY_REFUSED = (
-    "ai-review: error: the model refused the API key (HTTP 401/403): check AI_REVIEW_API_KEY "
-    "or the provider's key variable, and that the key may use this model"
-)
 
 
 def _kind(args: argparse.Namespace) -> str:
@@ -229,18 +223,7 @@ def _write_report(result: ReviewResult, args: argparse.Namespace) -> None:
 
 
 def exit_code(result: ReviewResult, config: Config) -> int:
-    summary = result.summary
-    if summary.chunks and summary.failed_chunks == summary.chunks:
-        failed = [call for call in result.calls if call.outcome == "failed"]
-        if failed and all(call.key_refused for call in failed):
-            print(KEY_REFUSED, file=sys.stderr)
-            return 2  # a configuration error: exit 3 would read as an outage and be allowed
-        return 3
-    if config.fail_on is not None:
-        threshold = severity_rank(config.fail_on)
-        # A finding left out of the inline comments by --max-comments still remains.
-        capped = [d.severity for d in result.dropped if d.reason == OVER_MAX_COMMENTS]
-        severities = [f.severity for f in result.findings] + capped
-        if any(severity_rank(severity) <= threshold for severity in severities):
-            return 1
-    return 0
+    decided = outcome(result, config.fail_on)
+    if decided.line:
+        print(decided.line, file=sys.stderr)
+    return decided.code

@@ -96,7 +96,8 @@ def test_one_failed_chunk_is_reported_and_the_rest_goes_on(model_server: FakeMod
         ("m1.py", "not reviewed: the model call failed")
     ]
     assert [(f.path, f.line) for f in result.findings] == [("m0.py", 5)]
-    assert summary.errors == ("openai/gpt-4.1-mini: BadRequestError (HTTP 400)",)
+    port = model_server.base_url.split(":")[2].split("/")[0]
+    assert summary.errors == (f"openai/gpt-4.1-mini: HTTP 400 from 127.0.0.1:{port}: scripted 400",)
 
 
 INJECTION = """diff --git a/app.py b/app.py

@@ -1,0 +1,136 @@
+"""What went wrong with one model request, in words a user can act on.
+
+litellm reports a refused connection, a reset or an HTML page as `InternalServerError (HTTP
+500)`, though no HTTP answer ever came. The cause chain still holds the truth (the socket
+error, the httpx exception); this module reads it, once, at the edge.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+RETRYABLE_STATUS = frozenset({408, 429})
+KEY_STATUS = frozenset({401, 403})
+CONFIG_STATUS = frozenset({400, 404})
+# 400s that are about this request, not the set-up: another chunk or model may pass.
+REQUEST_SPECIFIC = frozenset({"ContextWindowExceededError", "ContentPolicyViolationError"})
+_REFUSED = frozenset({"ConnectionRefusedError"})
+_RESET = frozenset({"ConnectionResetError", "ReadError", "RemoteProtocolError", "BrokenPipeError"})
+_TIMEOUT = frozenset(
+    {"TimeoutError", "TimeoutException", "APITimeoutError", "ReadTimeout", "ConnectTimeout"}
+    | {"WriteTimeout", "PoolTimeout", "Timeout"}
+)
+_CONNECT = frozenset({"ConnectError", "APIConnectionError", "ConnectionError", "gaierror"})
+_PREFIX = re.compile(r"^(?:litellm\.\w+:\s*|\w+Error:\s*|\w+Exception - |Error code: \d+ - )+")
+MAX_MESSAGE_CHARS = 300
+
+
+class CallTimeout(Exception):
+    """A request that did not finish within its total deadline (connect, send and read)."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"timed out after {seconds:g} s")
+        self.seconds = seconds
+
+
+@dataclass(frozen=True)
+class Failure:
+    """One failed request: a line for the user and what it means for retries and exit codes."""
+
+    text: str
+    retryable: bool
+    status: int | None = None  # None: no HTTP answer came
+
+    @property
+    def key_refused(self) -> bool:
+        return self.status in KEY_STATUS
+
+    @property
+    def misconfigured(self) -> bool:
+        """A refusal every retry and every chunk would get: the set-up is wrong."""
+        return self.status in KEY_STATUS or self.status in CONFIG_STATUS
+
+
+def classify(exc: BaseException, api_base: str | None, secret: str | None = None) -> Failure:
+    """The failure `exc` stands for; `secret` (the API key) never appears in its text."""
+    chain = list(_chain(exc))
+    names = {cls.__name__ for error in chain for cls in type(error).__mro__}
+    where = _where(chain, api_base)
+    failure = _transport(chain, names, where) or _answer(exc, names, where)
+    if secret and secret in failure.text:
+        return Failure(failure.text.replace(secret, "***"), failure.retryable, failure.status)
+    return failure
+
+
+def _transport(chain: list[BaseException], names: set[str], where: str) -> Failure | None:
+    """A failure with no HTTP answer: refused, reset, timed out, unreachable."""
+    timeout = next((e for e in chain if isinstance(e, CallTimeout)), None)
+    if timeout is not None:
+        return Failure(f"no answer from {where}: {timeout}", True)
+    if names & _TIMEOUT:
+        return Failure(f"no answer from {where}: timed out", True)
+    if names & _REFUSED:
+        return Failure(f"cannot connect to {where}: connection refused", True)
+    if names & _RESET:
+        return Failure(f"connection to {where} reset before an answer came", True)
+    if names & _CONNECT:
+        cause = str(chain[-1]) or type(chain[-1]).__name__
+        return Failure(f"cannot connect to {where}: {_one_line(cause)}", True)
+    return None
+
+
+def _answer(exc: BaseException, names: set[str], where: str) -> Failure:
+    """A failure with an HTTP answer (or a body that was not the API's JSON)."""
+    message = _gateway_message(exc)
+    if "Empty or invalid response" in message or "JSONDecodeError" in names:
+        return Failure(
+            f"{where} answered with a body that is not JSON (an HTML page?): check that the "
+            "base URL points at the API, e.g. ending in /v1",
+            True,
+        )
+    status = getattr(exc, "status_code", None)
+    if not isinstance(status, int):
+        return Failure(f"{type(exc).__name__} from {where}: {message}", False)
+    retryable = status in RETRYABLE_STATUS or status >= 500
+    if status in CONFIG_STATUS and names & REQUEST_SPECIFIC:
+        return Failure(f"HTTP {status} from {where} ({type(exc).__name__}): {message}", False)
+    return Failure(f"HTTP {status} from {where}: {message}", retryable, status)
+
+
+def _chain(exc: BaseException) -> Iterator[BaseException]:
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        yield current
+        current = current.__cause__ or current.__context__
+
+
+def _where(chain: list[BaseException], api_base: str | None) -> str:
+    """host:port the request went to: from the request itself when the chain holds it."""
+    for error in chain:
+        try:
+            url = getattr(error, "request", None).url  # type: ignore[union-attr]
+        except (AttributeError, RuntimeError):  # httpx raises RuntimeError when unset
+            continue
+        host, port = getattr(url, "host", None), getattr(url, "port", None)
+        if host:
+            return f"{host}:{port}" if port else str(host)
+    if api_base:
+        parts = urlsplit(api_base)
+        return parts.netloc.rsplit("@", 1)[-1] or api_base
+    return "the provider's API"
+
+
+def _gateway_message(exc: BaseException) -> str:
+    """The answer's own message (e.g. LiteLLM proxy's "No connected db."), one short line."""
+    text = _PREFIX.sub("", _one_line(str(getattr(exc, "message", "") or exc)))
+    text = text or type(exc).__name__
+    return text if len(text) <= MAX_MESSAGE_CHARS else text[: MAX_MESSAGE_CHARS - 1] + "…"
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
