@@ -52,6 +52,8 @@ class Config:
     context_lines: int = 5
     prompts_dir: str | None = None
     extra_headers: tuple[tuple[str, str], ...] = ()
+    review_timeout_s: float = 900.0  # every call, retry and wait of one review
+    gateway_metadata: str | None = None  # "litellm" | "cloudflare": attribution sent along
 
 
 # Keys a config file may set, with the type each must have.
@@ -77,6 +79,8 @@ _FILE_KEYS: dict[str, type | tuple[type, ...]] = {
     "context_lines": int,
     "prompts_dir": str,
     "extra_headers": dict,
+    "review_timeout_s": (int, float),
+    "gateway_metadata": str,
 }
 _ARM_KEYS = {"name", "model", "fallback_models", "weight", "api_base", "extra_headers"}
 _ENV_KEYS = {
@@ -219,6 +223,7 @@ def _validate(config: Config) -> None:
         raise ConfigError("`max_prompt_tokens` must be a positive number of tokens")
     if config.max_cost_usd is not None and config.max_cost_usd <= 0:
         raise ConfigError("`max_cost_usd` must be more than 0 (USD per review)")
+    _validate_gateway(config)
     if config.chunk_tokens < 500:
         raise ConfigError("`chunk_tokens` must be at least 500")
     names = [arm.name for arm in config.arms]
@@ -226,6 +231,15 @@ def _validate(config: Config) -> None:
         raise ConfigError("[[arms]] names must be unique")
     if config.arms and sum(arm.weight for arm in config.arms) <= 0:
         raise ConfigError("[[arms]] weights must add up to more than 0")
+
+
+def _validate_gateway(config: Config) -> None:
+    if config.timeout_s <= 0 or config.review_timeout_s <= 0:
+        raise ConfigError("`timeout_s` and `review_timeout_s` must be more than 0 seconds")
+    if config.gateway_metadata not in (None, "litellm", "cloudflare"):
+        raise ConfigError(
+            f"`gateway_metadata` must be litellm or cloudflare, not {config.gateway_metadata!r}"
+        )
 
 
 def load_config(repo_root: Path, config_path: str | None, flags: Mapping[str, Any]) -> Config:

@@ -110,6 +110,7 @@ class LiteLLMGateway:
         max_retries: int = 3,
         temperature: float = 0.1,
         extra_headers: dict[str, str] | None = None,
+        extra_body: dict[str, Any] | None = None,
         sleep: Callable[[float], None] = time.sleep,
         deadline_s: float | None = None,
         clock: Callable[[], float] = time.monotonic,
@@ -123,6 +124,7 @@ class LiteLLMGateway:
         self._max_retries = max_retries
         self._temperature = temperature
         self._extra_headers = extra_headers or {}
+        self._extra_body = extra_body or {}
         self._sleep = sleep
         self._clock = clock
         self._deadline = clock() + deadline_s if deadline_s is not None else None
@@ -250,6 +252,7 @@ class LiteLLMGateway:
             num_retries=0,
             max_retries=0,
             extra_headers=self._extra_headers or None,
+            **({"extra_body": self._extra_body} if self._extra_body else {}),
         )
 
 

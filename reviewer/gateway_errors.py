@@ -110,8 +110,11 @@ def _chain(exc: BaseException) -> Iterator[BaseException]:
 
 
 def _where(chain: list[BaseException], api_base: str | None) -> str:
-    """host:port the request went to: from the request itself when the chain holds it."""
-    for error in chain:
+    """host:port the request went to: the gateway's, else the one the client recorded."""
+    if api_base:
+        parts = urlsplit(api_base)
+        return parts.netloc.rsplit("@", 1)[-1] or api_base
+    for error in reversed(chain):  # the deepest holds the request really sent
         try:
             url = getattr(error, "request", None).url  # type: ignore[union-attr]
         except (AttributeError, RuntimeError):  # httpx raises RuntimeError when unset
@@ -119,9 +122,6 @@ def _where(chain: list[BaseException], api_base: str | None) -> str:
         host, port = getattr(url, "host", None), getattr(url, "port", None)
         if host:
             return f"{host}:{port}" if port else str(host)
-    if api_base:
-        parts = urlsplit(api_base)
-        return parts.netloc.rsplit("@", 1)[-1] or api_base
     return "the provider's API"
 
 

@@ -11,6 +11,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from reviewer.attribution import attribution
 from reviewer.cache import CacheScope, ResponseCache
 from reviewer.config import Config, load_config
 from reviewer.engine import Progress, review
@@ -99,7 +100,7 @@ def _review(
     change: Change, config: Config, args: argparse.Namespace, *, posting: bool
 ) -> ReviewResult:
     chosen = route(config, change.identity, args.arm)
-    gateway, note = _gateway(chosen, config, posting=posting) if chosen else (None, "")
+    gateway, note = _gateway(chosen, config, change, posting=posting) if chosen else (None, "")
     cache = _cache(chosen, config, change, args.no_cache) if gateway and chosen else None
     with _progress_bar() as progress:
         result = review(
@@ -150,9 +151,14 @@ def _changes_cache(cache_dir: Path, change: Change) -> bool:
     return False
 
 
-def _gateway(chosen: Route, config: Config, *, posting: bool) -> tuple[LiteLLMGateway | None, str]:
+def _gateway(
+    chosen: Route, config: Config, change: Change, *, posting: bool
+) -> tuple[LiteLLMGateway | None, str]:
     """The model gateway of the route; without its API key, None and a note when the run
     posts to a platform (the key is then missing for a reason the job cannot fix)."""
+    meta = attribution(
+        config.gateway_metadata, repo=change.repo, number=change.number, arm=chosen.arm
+    )
     gateway = LiteLLMGateway(
         chosen.models,
         api_base=chosen.api_base,
@@ -160,7 +166,9 @@ def _gateway(chosen: Route, config: Config, *, posting: bool) -> tuple[LiteLLMGa
         timeout_s=config.timeout_s,
         max_retries=config.max_retries,
         temperature=config.temperature,
-        extra_headers=resolve_headers(chosen.extra_headers),
+        extra_headers=resolve_headers(chosen.extra_headers) | meta.headers,
+        extra_body=meta.body,
+        deadline_s=config.review_timeout_s,
     )
     try:
         gateway.check_keys()

@@ -24,9 +24,14 @@ def verdict(result: ReviewResult) -> str:
     return line
 
 
+def report_order(findings: Iterable[Finding]) -> list[Finding]:
+    """The order every report lists findings in: by severity, then path and line."""
+    return sorted(findings, key=lambda f: (severity_rank(f.severity), f.path, f.line, f.end_line))
+
+
 def by_severity(findings: Iterable[Finding]) -> list[tuple[Severity, list[Finding]]]:
-    """Findings grouped by severity, most severe first, in their original order within a group."""
-    ordered = sorted(findings, key=lambda finding: severity_rank(finding.severity))
+    """Findings grouped by severity, most severe first, by path and line within a group."""
+    ordered = report_order(findings)
     groups: dict[Severity, list[Finding]] = {}
     for finding in ordered:
         groups.setdefault(finding.severity, []).append(finding)

@@ -1,0 +1,141 @@
+"""What a failed model request is called, over real HTTP: refused, reset, HTML, slow drip,
+a gateway's 400 with its message, a refused key, deadlines and Retry-After."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+
+from reviewer.errors import ModelError
+from reviewer.gateway import LiteLLMGateway
+from tests.fakes.model_server import (
+    FakeModelServer,
+    Reply,
+    error_reply,
+    findings_reply,
+    html_reply,
+)
+
+MODEL = "openai/gpt-4.1-mini"
+
+
+class FakeClock:
+    """Monotonic time that moves only when the gateway sleeps."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def gateway(base_url: str, clock: FakeClock, *models: str, **kw: float) -> LiteLLMGateway:
+    return LiteLLMGateway(
+        models or (MODEL,),
+        api_base=base_url,
+        api_key="sk-secret-test",
+        sleep=clock.sleep,
+        clock=clock,
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+def failure(base_url: str, **kw: float) -> ModelError:
+    with pytest.raises(ModelError) as caught:
+        gateway(base_url, FakeClock(), **kw).complete("s", "u")
+    assert "sk-secret-test" not in str(caught.value)
+    return caught.value
+
+
+def closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_a_refused_connection_is_named_with_host_and_port() -> None:
+    port = closed_port()
+    error = failure(f"http://127.0.0.1:{port}/v1", max_retries=1)
+    assert str(error) == f"{MODEL}: cannot connect to 127.0.0.1:{port}: connection refused"
+    assert "HTTP" not in str(error) and error.attempts == 2  # retried: it may come back
+    assert not error.misconfigured
+
+
+def test_a_reset_connection_is_named(model_server: FakeModelServer) -> None:
+    model_server.set_default(Reply(reset=True))
+    error = failure(model_server.base_url, max_retries=0)
+    assert "127.0.0.1" in str(error) and "reset" in str(error)
+    assert "HTTP" not in str(error)
+
+
+def test_an_html_page_is_not_called_a_server_error(model_server: FakeModelServer) -> None:
+    model_server.set_default(html_reply())
+    error = failure(model_server.base_url, max_retries=0)
+    assert "not JSON" in str(error) and "/v1" in str(error)
+    assert "InternalServerError" not in str(error) and "HTTP 500" not in str(error)
+
+
+def test_a_slow_drip_is_bounded_by_timeout_s(model_server: FakeModelServer) -> None:
+    # Every read gets a byte in time; only a total deadline ends the call.
+    model_server.set_default(findings_reply(drip_s=0.05))
+    error = failure(model_server.base_url, timeout_s=0.3, max_retries=1)
+    assert str(error) == f"{MODEL}: no answer from 127.0.0.1:{port(model_server)}: timed out after 0.3 s"
+    assert error.attempts == 2 and len(model_server.requests) == 2
+
+
+def test_a_gateways_400_carries_its_own_message(model_server: FakeModelServer) -> None:
+    model_server.set_default(error_reply(400, message="No connected db."))
+    error = failure(model_server.base_url)
+    assert str(error) == f"{MODEL}: HTTP 400 from 127.0.0.1:{port(model_server)}: No connected db."
+    assert error.misconfigured and not error.key_refused
+    assert len(model_server.requests) == 1  # the same answer every time: not retried
+
+
+def test_a_refused_key_is_a_key_problem(model_server: FakeModelServer) -> None:
+    model_server.set_default(error_reply(401, message="Incorrect API key provided: sk-secret-test"))
+    error = failure(model_server.base_url)
+    assert error.key_refused and error.misconfigured
+    assert "HTTP 401" in str(error) and "Incorrect API key provided: ***" in str(error)
+
+
+def test_a_fallback_that_answers_counts_every_request(model_server: FakeModelServer) -> None:
+    model_server.queue(error_reply(503), error_reply(503), findings_reply())
+    clock = FakeClock()
+    reply = gateway(model_server.base_url, clock, MODEL, "openai/gpt-4.1", max_retries=1).complete(
+        "s", "u"
+    )
+    assert (reply.model, reply.fallback, reply.retries) == ("openai/gpt-4.1", True, 2)
+    assert clock.sleeps == [1.0]
+
+
+def test_retry_after_never_outlasts_the_review_deadline(model_server: FakeModelServer) -> None:
+    model_server.set_default(error_reply(429, "100000"))
+    clock = FakeClock()
+    with pytest.raises(ModelError) as caught:
+        gateway(model_server.base_url, clock, deadline_s=60).complete("s", "u")
+    assert clock.sleeps == []  # a wait past the deadline is not waited: the call fails now
+    assert "HTTP 429" in str(caught.value) and len(model_server.requests) == 1
+
+
+def test_the_review_deadline_bounds_retries_and_later_calls(model_server: FakeModelServer) -> None:
+    model_server.set_default(error_reply(429, "20"))
+    clock = FakeClock()
+    chain = gateway(model_server.base_url, clock, deadline_s=45, max_retries=5)
+    with pytest.raises(ModelError):
+        chain.complete("s", "u")
+    assert clock.sleeps == [20.0, 20.0]  # a third wait would end past the deadline
+    assert len(model_server.requests) == 3
+    clock.now += 10  # the other chunks took the rest
+    with pytest.raises(ModelError) as caught:
+        chain.complete("s", "u")
+    assert "deadline of 45 s" in str(caught.value) and len(model_server.requests) == 3
+
+
+def port(server: FakeModelServer) -> str:
+    return server.base_url.rsplit(":", 1)[1].split("/")[0]
