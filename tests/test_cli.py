@@ -89,7 +89,7 @@ def test_full_review_anchors_dedups_and_sums(
     ]
     assert llm[0]["suggestion"] == "                del self.items[index]"
     reasons = sorted(d["reason"] for d in report["dropped"])
-    assert reasons == ["duplicate", "not on a line the diff shows"]
+    assert reasons == ["duplicate", "quote matches no line of the diff (possible hallucination)"]
     summary = report["summary"]
     assert summary["chunks"] == 1 and summary["llm_calls"] == 1 and summary["failed_chunks"] == 0
     assert (summary["prompt_tokens"], summary["completion_tokens"]) == (1200, 300)
