@@ -30,7 +30,7 @@ def attribution(
     repo: str | None,
     number: int | None,
     arm: str | None,
-    review_pass: str = "review",
+    phase: str = "review",
 ) -> Attribution:
     """What to send for gateway `kind` (None: nothing)."""
     identity = {
@@ -38,7 +38,7 @@ def attribution(
         "repository": _clean(repo or "local"),
         "number": str(number) if number is not None else "-",
         "arm": _clean(arm or "-"),
-        "pass": _clean(review_pass),
+        "pass": _clean(phase),
     }
     if kind == "litellm":
         tags = [f"{name}:{value}" for name, value in identity.items() if name != "tool"]

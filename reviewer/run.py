@@ -17,7 +17,7 @@ from reviewer.config import Config, load_config
 from reviewer.engine import Progress, review
 from reviewer.errors import InputError, UsageError
 from reviewer.gateway import LiteLLMGateway
-from reviewer.model import ReviewResult
+from reviewer.model import ReviewResult, Summary
 from reviewer.outcome import outcome
 from reviewer.platforms.base import Change, Platform, Published
 from reviewer.report import render
@@ -64,6 +64,7 @@ def run(args: argparse.Namespace) -> int:
         change = platform.fetch(full=args.full)
         if kind == "diff" and not change.review_input.diff.files:
             print("ai-review: nothing to review: the diff is empty", file=sys.stderr)
+            _write_report(ReviewResult((), (), Summary()), args)  # a CI artifact is expected
             return 0
         result = _review(change, config, args, posting=kind != "diff")
         _publish(platform, change, result, args, telemetry)

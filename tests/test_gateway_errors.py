@@ -85,7 +85,10 @@ def test_a_slow_drip_is_bounded_by_timeout_s(model_server: FakeModelServer) -> N
     # Every read gets a byte in time; only a total deadline ends the call.
     model_server.set_default(findings_reply(drip_s=0.05))
     error = failure(model_server.base_url, timeout_s=0.3, max_retries=1)
-    assert str(error) == f"{MODEL}: no answer from 127.0.0.1:{port(model_server)}: timed out after 0.3 s"
+    assert (
+        str(error)
+        == f"{MODEL}: no answer from 127.0.0.1:{port(model_server)}: timed out after 0.3 s"
+    )
     assert error.attempts == 2 and len(model_server.requests) == 2
 
 
