@@ -281,20 +281,38 @@ def _escape(name: str) -> str:
     return " ".join(name.split()).replace("|", "\\|")
 
 
+MAX_TEXT_WIDTH = 100
+GROUP_WIDTH = 24  # longer names (model strings, repositories) wrap within it
+# The text report is two tables, so each fits 100 columns (a CI log, a 120-column terminal):
+# what a review costs, then what it found. A column added to COLUMNS joins the second.
+SPEND_COLUMNS = frozenset(c for c in COLUMNS if c.startswith(("latency", "cost", "tokens")))
+
+
 def _text(groups: dict[str, dict[str, Any]], footnote: str) -> str:
     from rich.console import Console
-    from rich.table import Table
-    from rich.text import Text
 
     if not groups:
         return "No reviews in the telemetry files.\n" + (f"{footnote}\n" if footnote else "")
-    table = Table(title="ai-review stats", title_justify="left", caption=footnote or None)
-    table.add_column("group", no_wrap=True)
-    for column in COLUMNS:
-        table.add_column(TEXT_HEADERS.get(column, column), justify="right", no_wrap=True)
-    for name, figures in groups.items():
-        table.add_row(Text(name), *(_cell(c, figures[c]) for c in COLUMNS))
+    spend = [c for c in COLUMNS if c == "reviews" or c in SPEND_COLUMNS]
+    found = [c for c in COLUMNS if c not in SPEND_COLUMNS]
     buffer = io.StringIO()
-    width = shutil.get_terminal_size().columns if sys.stdout.isatty() else 200
-    Console(file=buffer, width=width, markup=False, emoji=False, highlight=False).print(table)
+    width = shutil.get_terminal_size().columns if sys.stdout.isatty() else MAX_TEXT_WIDTH
+    console = Console(file=buffer, width=min(width, MAX_TEXT_WIDTH), markup=False, emoji=False,
+                      highlight=False)  # fmt: skip
+    console.print(_table("ai-review stats: cost and latency", groups, spend, ""))
+    console.print(_table("ai-review stats: findings and outcomes", groups, found, footnote))
     return buffer.getvalue()
+
+
+def _table(title: str, groups: dict[str, dict[str, Any]], columns: list[str], note: str) -> Any:
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(title=title, title_justify="left", caption=note or None)
+    table.add_column("group", min_width=12, max_width=GROUP_WIDTH, overflow="fold")
+    for column in columns:
+        header = TEXT_HEADERS.get(column, column).replace(" ", "\n").replace("/", "/\n")
+        table.add_column(header, justify="right", no_wrap=True)
+    for name, figures in groups.items():
+        table.add_row(Text(name), *(_cell(c, figures[c]) for c in columns))
+    return table
