@@ -161,3 +161,27 @@ def test_help_describes_every_flag_and_ends_with_environment_and_exit_codes(
     tail = text[text.index("environment variables:") :]
     assert "AI_REVIEW_API_KEY" in tail and "GITHUB_TOKEN" in tail and "CI_SERVER_URL" in tail
     assert "exit codes:" in tail and all(f"\n  {code}  " in tail for code in "0123")
+
+
+def test_a_fully_cached_rerun_never_imports_litellm(
+    capsys: pytest.CaptureFixture[str], model_server: FakeModelServer, tmp_path: Path
+) -> None:
+    import subprocess
+    import sys
+
+    args = ["--diff", SAMPLE, "--model", MODEL, "--api-base", model_server.base_url,
+            "--cache-dir", str(tmp_path / "cache"), "--format", "json"]  # fmt: skip
+    assert main(args) == 0  # fills the cache
+    capsys.readouterr()
+    code = (
+        "import sys; from reviewer.cli import main; "
+        f"code = main({args!r}); print(code, 'litellm' in sys.modules, file=sys.stderr)"
+    )
+    root = Path(__file__).resolve().parent.parent
+    env = {"AI_REVIEW_API_KEY": "sk-test", "PATH": "/usr/bin:/bin"}
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=root, env=env
+    )
+    assert done.stderr.strip().splitlines()[-1] == "0 False"
+    assert json.loads(done.stdout)["summary"]["cache_hits"] == 1
+    assert len(model_server.requests) == 1
