@@ -180,7 +180,7 @@ def test_a_fully_cached_rerun_never_imports_litellm(
     root = Path(__file__).resolve().parent.parent
     env = {"AI_REVIEW_API_KEY": "sk-test", "PATH": "/usr/bin:/bin"}
     done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, cwd=root, env=env
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=root, env=env, check=True
     )
     assert done.stderr.strip().splitlines()[-1] == "0 False"
     assert json.loads(done.stdout)["summary"]["cache_hits"] == 1
