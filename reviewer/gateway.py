@@ -88,11 +88,6 @@ def _retry_after(exc: BaseException) -> float | None:
         return None
 
 
-def describe_error(exc: BaseException) -> str:
-    """One line for the summary: what failed and where, never the request or its key."""
-    return classify(exc, None).text
-
-
 class LiteLLMGateway:
     """Reaches any litellm model string, directly or through a gateway `api_base`.
 

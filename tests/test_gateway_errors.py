@@ -3,12 +3,14 @@ a gateway's 400 with its message, a refused key, deadlines and Retry-After."""
 
 from __future__ import annotations
 
+import itertools
 import socket
 
 import pytest
 
 from reviewer.errors import ModelError
 from reviewer.gateway import LiteLLMGateway
+from reviewer.gateway_errors import classify
 from tests.fakes.model_server import (
     FakeModelServer,
     Reply,
@@ -142,3 +144,48 @@ def test_the_review_deadline_bounds_retries_and_later_calls(model_server: FakeMo
 
 def port(server: FakeModelServer) -> str:
     return server.base_url.rsplit(":", 1)[1].split("/")[0]
+
+
+def chained(*errors: BaseException) -> BaseException:
+    """errors[0] raised from errors[1] raised from ... (the way litellm wraps httpx)."""
+    for outer, inner in itertools.pairwise(errors):
+        outer.__cause__ = inner
+    return errors[0]
+
+
+def test_a_name_that_does_not_resolve_is_named() -> None:
+    import socket as sockets
+
+    import httpx
+
+    error = chained(RuntimeError("Connection error."), httpx.ConnectError("dns"),
+                    sockets.gaierror(-2, "Name or service not known"))  # fmt: skip
+    text = classify(error, "https://gw.example:8443/v1").text
+    assert text == "cannot connect to gw.example:8443: [Errno -2] Name or service not known"
+
+
+def test_without_api_base_the_request_url_names_the_host() -> None:
+    import httpx
+
+    inner = httpx.ConnectError("refused", request=httpx.Request("POST", "https://api.x.ai/v1"))
+    error = chained(RuntimeError("wrapped"), inner, ConnectionRefusedError(111, "refused"))
+    assert classify(error, None).text == "cannot connect to api.x.ai: connection refused"
+    assert classify(ValueError("odd"), None).text == "ValueError from the provider's API: odd"
+
+
+def test_a_context_window_400_is_about_the_request_not_the_set_up() -> None:
+    class ContextWindowExceededError(Exception):
+        status_code = 400
+
+    failure = classify(ContextWindowExceededError("too long"), "http://gw:4000")
+    assert not failure.misconfigured and not failure.retryable
+    assert "ContextWindowExceededError" in failure.text
+    long = classify(type("BadRequestError", (Exception,), {"status_code": 400})("x" * 900), None)
+    assert long.misconfigured and len(long.text) < 400 and long.text.endswith("…")
+
+
+def test_timeouts_of_the_client_are_named_too() -> None:
+    import httpx
+
+    error = chained(RuntimeError("Request timed out."), httpx.ReadTimeout("read"))
+    assert classify(error, "http://gw:4000/v1").text == "no answer from gw:4000: timed out"

@@ -38,14 +38,6 @@ def by_severity(findings: Iterable[Finding]) -> list[tuple[Severity, list[Findin
     return list(groups.items())
 
 
-def by_path(findings: Iterable[Finding]) -> list[tuple[str, list[Finding]]]:
-    """Findings grouped by file (sorted by path), by line within a file."""
-    groups: dict[str, list[Finding]] = {}
-    for finding in sorted(findings, key=lambda finding: (finding.path, finding.line)):
-        groups.setdefault(finding.path, []).append(finding)
-    return list(groups.items())
-
-
 def location(finding: Finding) -> str:
     """`path:42` or `path:42-44`."""
     if finding.end_line > finding.line:

@@ -1,0 +1,46 @@
+"""Token counts, prices and key checks from litellm's bundled data, without importing it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from reviewer import pricing
+
+
+def test_prices_and_tokens_come_without_importing_litellm() -> None:
+    code = (
+        "import sys; from reviewer.pricing import count_tokens, price_per_token; "
+        "print(price_per_token('openai/gpt-4.1-mini'), count_tokens('x', 'hello world'), "
+        "'litellm' in sys.modules)"
+    )
+    root = Path(__file__).resolve().parent.parent
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=root, check=True
+    )
+    assert done.stdout.strip() == "(4e-07, 1.6e-06) 2 False"
+
+
+def test_unknown_models_have_no_price_and_keys_are_checked_per_provider(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert pricing.price_per_token("openai/house-model-without-a-price") is None
+    assert pricing.missing_key("anthropic/claude-sonnet-4-5") == "ANTHROPIC_API_KEY"
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant")
+    assert pricing.missing_key("anthropic/claude-sonnet-4-5") is None
+    assert pricing.missing_key("ollama/qwen2.5-coder") is None  # a local server needs none
+    assert pricing.provider("gpt-4.1") == "openai"
+
+
+def test_without_the_bundled_tokenizer_tokens_are_estimated_not_downloaded(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("CUSTOM_TIKTOKEN_CACHE_DIR", str(tmp_path))  # holds no encoding file
+    pricing._encoding.cache_clear()
+    try:
+        assert pricing.count_tokens("openai/gpt-4.1-mini", "x" * 40) == 10
+    finally:
+        pricing._encoding.cache_clear()
