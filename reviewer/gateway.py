@@ -83,7 +83,7 @@ def _retry_after(exc: BaseException) -> float | None:
         headers = getattr(response, "headers", None)
     value = headers.get("retry-after") if headers is not None else None
     try:
-        return min(float(value), MAX_RETRY_AFTER_S) if value is not None else None
+        return float(value) if value is not None else None
     except ValueError:
         return None
 
@@ -202,6 +202,8 @@ class LiteLLMGateway:
         if not failure.retryable or attempt > self._max_retries:
             return None
         hinted = _retry_after(exc)
+        if hinted is not None and hinted > MAX_RETRY_AFTER_S:
+            return None  # "come back tomorrow": waiting helps no one, the fallback may
         wait = hinted if hinted is not None else min(2.0 ** (attempt - 1), MAX_BACKOFF_S)
         left = self._left()
         return None if left is not None and wait >= left else wait

@@ -128,6 +128,15 @@ def test_retry_after_never_outlasts_the_review_deadline(model_server: FakeModelS
     assert "HTTP 429" in str(caught.value) and len(model_server.requests) == 1
 
 
+def test_a_retry_after_beyond_two_minutes_goes_to_the_fallback_at_once(
+    model_server: FakeModelServer,
+) -> None:
+    model_server.queue(error_reply(429, "100000"), findings_reply())
+    clock = FakeClock()
+    reply = gateway(model_server.base_url, clock, MODEL, "openai/gpt-4.1").complete("s", "u")
+    assert clock.sleeps == [] and (reply.model, reply.retries) == ("openai/gpt-4.1", 1)
+
+
 def test_the_review_deadline_bounds_retries_and_later_calls(model_server: FakeModelServer) -> None:
     model_server.set_default(error_reply(429, "20"))
     clock = FakeClock()
