@@ -89,7 +89,7 @@ def _answer(exc: BaseException, names: set[str], where: str) -> Failure:
         return Failure(
             f"{where} answered with a body that is not JSON (an HTML page?): check that the "
             "base URL points at the API, e.g. ending in /v1",
-            True,
+            False,  # the same page every time: retrying only delays the report
         )
     status = getattr(exc, "status_code", None)
     if not isinstance(status, int):

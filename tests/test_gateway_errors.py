@@ -78,7 +78,8 @@ def test_a_reset_connection_is_named(model_server: FakeModelServer) -> None:
 
 def test_an_html_page_is_not_called_a_server_error(model_server: FakeModelServer) -> None:
     model_server.set_default(html_reply())
-    error = failure(model_server.base_url, max_retries=0)
+    error = failure(model_server.base_url, max_retries=3)
+    assert len(model_server.requests) == 1  # the same page every time: not retried
     assert "not JSON" in str(error) and "/v1" in str(error)
     assert "InternalServerError" not in str(error) and "HTTP 500" not in str(error)
 

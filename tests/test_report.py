@@ -462,3 +462,5 @@ def test_retries_and_fallback_answers_show_when_there_were_any() -> None:
     assert re.search(r"Retries +4", text) and re.search(r"Fallback answers +1", text)
     markdown = to_markdown(busy)
     assert "| Model calls | 13 (4 retries, 1 answered by a fallback model) |" in markdown
+    once = replace(RESULT, summary=replace(RESULT.summary, retries=1))
+    assert "| Model calls | 13 (1 retry) |" in to_markdown(once)

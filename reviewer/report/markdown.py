@@ -134,7 +134,8 @@ def _rows(summary: Summary, head_sha: str | None) -> list[tuple[str, str]]:
 
 def _calls(summary: Summary) -> str:
     """Requests sent, with the retries and fallback answers among them when there were any."""
-    extra = [f"{summary.retries} retries"] if summary.retries else []
+    retries = f"{summary.retries} {'retry' if summary.retries == 1 else 'retries'}"
+    extra = [retries] if summary.retries else []
     if summary.fallback_calls:
         extra.append(f"{summary.fallback_calls} answered by a fallback model")
     return f"{summary.llm_calls} ({', '.join(extra)})" if extra else str(summary.llm_calls)
