@@ -126,5 +126,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 3
 
 
+def console() -> NoReturn:
+    """The `ai-review` command. Once litellm is loaded, tearing the interpreter down takes
+    seconds (its hundreds of modules and objects): every file is closed and the report
+    written by now, so the process ends at once after flushing its output."""
+    code = main()
+    if "litellm" not in sys.modules:
+        sys.exit(code)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    console()

@@ -185,3 +185,27 @@ def test_a_fully_cached_rerun_never_imports_litellm(
     assert done.stderr.strip().splitlines()[-1] == "0 False"
     assert json.loads(done.stdout)["summary"]["cache_hits"] == 1
     assert len(model_server.requests) == 1
+
+
+def test_the_command_ends_at_once_after_litellm_with_its_output_flushed(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    # A stand-in module: the fast exit only looks at whether litellm was loaded.
+    code = (
+        "import sys, types; sys.modules['litellm'] = types.ModuleType('litellm'); "
+        "from reviewer.cli import console; "
+        f"sys.argv = ['ai-review', '--diff', {SAMPLE!r}, '--format', 'json', '--fail-on', 'high']; "
+        "console()"
+    )
+    root = Path(__file__).resolve().parent.parent
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=root, check=False
+    )
+    assert done.returncode == 1  # the gate's exit code survives the fast exit
+    assert len(json.loads(done.stdout)["findings"]) == 2  # and the whole report is out
+    plain = "import sys; from reviewer.cli import console; sys.argv = ['ai-review']; console()"
+    done = subprocess.run(
+        [sys.executable, "-c", plain], capture_output=True, text=True, cwd=root, check=False
+    )
+    assert done.returncode == 2 and done.stderr.startswith("ai-review: error: say what")
