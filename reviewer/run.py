@@ -12,11 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from reviewer.attribution import attribution
-from reviewer.cache import CacheScope, ResponseCache
+from reviewer.cache import CacheScope, ResponseCache, holds_entries
 from reviewer.config import Config, load_config
 from reviewer.engine import Progress, review
 from reviewer.errors import InputError, UsageError
-from reviewer.gateway import LiteLLMGateway
+from reviewer.gateway import LiteLLMGateway, preload
 from reviewer.model import ReviewResult, Summary
 from reviewer.outcome import outcome
 from reviewer.platforms.base import Change, Platform, Published
@@ -59,6 +59,7 @@ def run(args: argparse.Namespace) -> int:
         refuse_fork_checkout(os.environ, root)
     config = load_config(root or Path.cwd(), args.config, _flags(args))
     telemetry = open_telemetry(args.telemetry) if args.telemetry else None  # fail before paying
+    _warm_up(config, args.no_cache)
     platform = PLATFORMS[kind](args, config, root)
     try:
         change = platform.fetch(full=args.full)
@@ -71,6 +72,15 @@ def run(args: argparse.Namespace) -> int:
     finally:  # its HTTP session, whatever happened
         platform.close()
     return exit_code(result, config)
+
+
+def _warm_up(config: Config, no_cache: bool) -> None:
+    """A run that will send something loads litellm while it fetches and prepares the
+    change; one whose cache may answer everything waits to know (a cached rerun never
+    loads it)."""
+    cache = config.cache_dir if not no_cache else None
+    if (config.model or config.arms) and not (cache and holds_entries(Path(cache))):
+        preload()
 
 
 def _kind(args: argparse.Namespace) -> str:
