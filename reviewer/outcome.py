@@ -16,7 +16,7 @@ from reviewer.rank import OVER_MAX_COMMENTS
 
 KEY_REFUSED = (
     "ai-review: error: the model refused the API key (HTTP 401/403): check AI_REVIEW_API_KEY "
-    "or the provider's key variable, and that the key may use this model"
+    "or the provider's key variable, and that the key may use this model ({error})"
 )
 MISCONFIGURED = (
     "ai-review: error: every model refused the request as configured: {error}. Check the "
@@ -47,7 +47,7 @@ def outcome(result: ReviewResult, fail_on: str | None) -> Outcome:
             return Outcome(gate)
         return Outcome(gate, _line(PARTIAL, failed, count=summary.failed_chunks, of=summary.chunks))
     if failed and all(call.key_refused for call in failed):
-        return Outcome(gate or 2, KEY_REFUSED)  # exit 3 would read as an outage and pass
+        return Outcome(gate or 2, _line(KEY_REFUSED, failed))  # exit 3 would read as an outage
     if failed and all(call.misconfigured for call in failed):
         return Outcome(gate or 2, _line(MISCONFIGURED, failed))
     return Outcome(gate or 3, _line(UNREACHABLE, failed))

@@ -307,5 +307,6 @@ def test_a_refused_api_key_is_a_configuration_error(
     code, report, err = run_json(capsys, "--diff", SAMPLE, *model_args(model_server))
     assert code == 2
     assert err.count("\n") == 1 and "refused the API key" in err
+    assert "HTTP 401 from 127.0.0.1:" in err and "scripted 401" in err  # the gateway's own words
     assert report["summary"]["failed_chunks"] == 1  # the review is still reported
     assert len(model_server.requests) == 1  # a 401 is not retried
