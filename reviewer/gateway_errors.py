@@ -32,7 +32,8 @@ class CallTimeout(Exception):
     """A request that did not finish within its total deadline (connect, send and read)."""
 
     def __init__(self, seconds: float) -> None:
-        super().__init__(f"timed out after {seconds:g} s")
+        shown = f"{seconds:.1f}".rstrip("0").rstrip(".")
+        super().__init__(f"timed out after {shown} s")
         self.seconds = seconds
 
 
