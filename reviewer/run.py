@@ -17,6 +17,7 @@ from reviewer.config import Config, load_config
 from reviewer.engine import Progress, review
 from reviewer.errors import InputError, UsageError
 from reviewer.gateway import LiteLLMGateway, preload
+from reviewer.pricing import missing_key
 from reviewer.model import ReviewResult, Summary
 from reviewer.outcome import outcome
 from reviewer.platforms.base import Change, Platform, Published
@@ -79,7 +80,10 @@ def _warm_up(config: Config, no_cache: bool) -> None:
     change; one whose cache may answer everything waits to know (a cached rerun never
     loads it)."""
     cache = config.cache_dir if not no_cache else None
-    if (config.model or config.arms) and not (cache and holds_entries(Path(cache))):
+    if cache and holds_entries(Path(cache)):
+        return
+    keyless = config.model and not os.environ.get("AI_REVIEW_API_KEY") and missing_key(config.model)
+    if (config.model or config.arms) and not keyless:  # a fork's PR without a key sends nothing
         preload()
 
 
