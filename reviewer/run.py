@@ -17,10 +17,10 @@ from reviewer.config import Config, load_config
 from reviewer.engine import Progress, review
 from reviewer.errors import InputError, UsageError
 from reviewer.gateway import LiteLLMGateway, preload
-from reviewer.pricing import missing_key
 from reviewer.model import ReviewResult, Summary
 from reviewer.outcome import outcome
 from reviewer.platforms.base import Change, Platform, Published
+from reviewer.pricing import missing_key
 from reviewer.report import render
 from reviewer.routing import Route, resolve_headers, route
 from reviewer.telemetry import TelemetryFile, open_telemetry
