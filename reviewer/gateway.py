@@ -190,7 +190,8 @@ class LiteLLMGateway:
             try:
                 return self._call_within(model, system, user, left), attempt
             except Exception as exc:  # litellm raises many types; translated once, here
-                failure = classify(exc, self._api_base, self._api_key)
+                secrets = [self._api_key or "", *self._extra_headers.values()]
+                failure = classify(exc, self._api_base, secrets)
                 wait = self._wait(exc, failure, attempt)
                 if wait is None:
                     raise _model_error(failure, model, attempt) from exc

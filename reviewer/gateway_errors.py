@@ -7,8 +7,9 @@ error, the httpx exception); this module reads it, once, at the edge.
 
 from __future__ import annotations
 
+import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -26,6 +27,7 @@ _TIMEOUT = frozenset(
 _CONNECT = frozenset({"ConnectError", "APIConnectionError", "ConnectionError", "gaierror"})
 _PREFIX = re.compile(r"^(?:litellm\.\w+:\s*|\w+Error:\s*|\w+Exception - |Error code: \d+ - )+")
 MAX_MESSAGE_CHARS = 300
+MIN_SECRET_CHARS = 6  # shorter values would mask ordinary words
 
 
 class CallTimeout(Exception):
@@ -55,15 +57,22 @@ class Failure:
         return self.status in KEY_STATUS or self.status in CONFIG_STATUS
 
 
-def classify(exc: BaseException, api_base: str | None, secret: str | None = None) -> Failure:
-    """The failure `exc` stands for; `secret` (the API key) never appears in its text."""
+def classify(exc: BaseException, api_base: str | None, secrets: Iterable[str] = ()) -> Failure:
+    """The failure `exc` stands for; no secret (the key, header values, the environment's
+    *_API_KEY variables) appears in its text, whatever the answer echoed."""
     chain = list(_chain(exc))
     names = {cls.__name__ for error in chain for cls in type(error).__mro__}
     where = _where(chain, api_base)
     failure = _transport(chain, names, where) or _answer(exc, names, where)
-    if secret and secret in failure.text:
-        return Failure(failure.text.replace(secret, "***"), failure.retryable, failure.status)
-    return failure
+    text = failure.text
+    for secret in _secrets(secrets):
+        text = text.replace(secret, "***")
+    return Failure(text, failure.retryable, failure.status)
+
+
+def _secrets(given: Iterable[str]) -> list[str]:
+    found = [*given, *(v for k, v in os.environ.items() if k.endswith(("_API_KEY", "_TOKEN")))]
+    return sorted({s for s in found if len(s) >= MIN_SECRET_CHARS}, key=len, reverse=True)
 
 
 def _transport(chain: list[BaseException], names: set[str], where: str) -> Failure | None:

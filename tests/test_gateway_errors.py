@@ -103,6 +103,21 @@ def test_a_gateways_400_carries_its_own_message(model_server: FakeModelServer) -
     assert len(model_server.requests) == 1  # the same answer every time: not retried
 
 
+def test_no_key_or_header_secret_survives_an_echoing_answer(
+    model_server: FakeModelServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-provider-secret")
+    echo = "bad: sk-secret-test cf-token-secret sk-provider-secret"
+    model_server.set_default(error_reply(400, message=echo))
+    chain = LiteLLMGateway(
+        (MODEL,), api_base=model_server.base_url, api_key="sk-secret-test",
+        extra_headers={"cf-aig-authorization": "cf-token-secret"},
+    )  # fmt: skip
+    with pytest.raises(ModelError) as caught:
+        chain.complete("s", "u")
+    assert str(caught.value).endswith("bad: *** *** ***")
+
+
 def test_a_refused_key_is_a_key_problem(model_server: FakeModelServer) -> None:
     model_server.set_default(error_reply(401, message="Incorrect API key provided: sk-secret-test"))
     error = failure(model_server.base_url)
