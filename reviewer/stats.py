@@ -73,8 +73,9 @@ class Review:
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(prog="ai-review stats", description="Aggregate --telemetry files.")
     parser.add_argument("files", nargs="+", metavar="FILE", help="telemetry JSON-lines files")
-    parser.add_argument("--format", choices=("text", "json", "markdown"), default="text")
-    parser.add_argument("--group-by", choices=("arm", "model", "repo"), default="arm")
+    formats, groups = ("text", "json", "markdown"), ("arm", "model", "repo")
+    parser.add_argument("--format", choices=formats, default="text", help="default: text")
+    parser.add_argument("--group-by", choices=groups, default="arm", help="one row per ...")
     parser.add_argument("--since", type=_date, metavar="YYYY-MM-DD", help="reviews from then on")
     return parser
 
