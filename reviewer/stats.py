@@ -75,7 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("files", nargs="+", metavar="FILE", help="telemetry JSON-lines files")
     formats, groups = ("text", "json", "markdown"), ("arm", "model", "repo")
     parser.add_argument("--format", choices=formats, default="text", help="default: text")
-    parser.add_argument("--group-by", choices=groups, default="arm", help="one row per GROUP")
+    by = "one row per arm (default), model or repository"
+    parser.add_argument("--group-by", choices=groups, default="arm", help=by)
     parser.add_argument("--since", type=_date, metavar="YYYY-MM-DD", help="reviews from then on")
     return parser
 
