@@ -170,6 +170,18 @@ def test_json_summary_leaves_out_what_is_not_known_and_keeps_unknown_cost_null()
     assert (summary["retries"], summary["fallback_calls"]) == (0, 0)
 
 
+def test_retries_and_fallback_answers_show_when_there_were_any() -> None:
+    busy = replace(RESULT, summary=replace(RESULT.summary, retries=4, fallback_calls=1))
+    report = json.loads(to_json(busy))["summary"]
+    assert (report["retries"], report["fallback_calls"]) == (4, 1)
+    text = to_text(busy, width=100, color=False)
+    assert re.search(r"Retries +4", text) and re.search(r"Fallback answers +1", text)
+    markdown = to_markdown(busy)
+    assert "| Model calls | 13 (4 retries, 1 answered by a fallback model) |" in markdown
+    once = replace(RESULT, summary=replace(RESULT.summary, retries=1))
+    assert "| Model calls | 13 (1 retry) |" in to_markdown(once)
+
+
 def test_json_is_indented_unicode_and_ends_with_a_newline() -> None:
     text = to_json(replace(EMPTY, findings=(replace(BUG, title="Überlauf"),)))
     assert text.endswith("}\n")
@@ -452,15 +464,3 @@ def test_render_matches_the_format_functions() -> None:
 def test_render_rejects_an_unknown_format() -> None:
     with pytest.raises(ValueError, match="unknown format 'xml'"):
         render(RESULT, "xml")
-
-
-def test_retries_and_fallback_answers_show_when_there_were_any() -> None:
-    busy = replace(RESULT, summary=replace(RESULT.summary, retries=4, fallback_calls=1))
-    report = json.loads(to_json(busy))["summary"]
-    assert (report["retries"], report["fallback_calls"]) == (4, 1)
-    text = to_text(busy, width=100, color=False)
-    assert re.search(r"Retries +4", text) and re.search(r"Fallback answers +1", text)
-    markdown = to_markdown(busy)
-    assert "| Model calls | 13 (4 retries, 1 answered by a fallback model) |" in markdown
-    once = replace(RESULT, summary=replace(RESULT.summary, retries=1))
-    assert "| Model calls | 13 (1 retry) |" in to_markdown(once)
