@@ -18,6 +18,7 @@ PRICE_MAP = "model_prices_and_context_window_backup.json"
 ENCODING = "o200k_base"
 ENCODING_FILE = "fb374d419588a4632f3f557e76b4b70aebbca790"  # sha1 of its URL, tiktoken's cache key
 CHARS_PER_TOKEN = 4  # the estimate when no tokenizer file is at hand
+SLICE_CHARS = 1024  # litellm's TIKTOKEN_ENCODE_CHUNK_SIZE_CHARS default
 
 # Providers whose only credential is one key variable; others (local servers, cloud roles) can
 # work with nothing in the environment and are not checked before sending.
@@ -88,8 +89,13 @@ def _encoding() -> Any:
 
 
 def count_tokens(model: str, text: str) -> int:
-    """Tokens of `text`: an estimate for budgets and chunk sizes, the same for every model."""
+    """Tokens of `text`: an estimate for budgets and chunk sizes, the same for every model.
+    Counted as litellm's token_counter counts (o200k, in 1,024-character slices), so chunk
+    boundaries, and the prompts recorded from them, stay what they were."""
     encoding = _encoding()
     if encoding is None:
         return (len(text) + CHARS_PER_TOKEN - 1) // CHARS_PER_TOKEN
-    return len(encoding.encode(text, disallowed_special=()))
+    slices = range(0, len(text), SLICE_CHARS)
+    return sum(
+        len(encoding.encode(text[i : i + SLICE_CHARS], disallowed_special=())) for i in slices
+    )
