@@ -42,7 +42,7 @@ def test_without_the_bundled_tokenizer_tokens_are_estimated_not_downloaded(
 def test_counts_match_litellms_token_counter_so_chunks_stay_where_they_were() -> None:
     from reviewer.gateway import _litellm
 
-    text = (Path(__file__).resolve().parent.parent / "examples" / "sample.diff").read_text()
+    text = (Path(__file__).resolve().parent.parent / "examples" / "sample.diff").read_text() * 3
     assert len(text) > 2 * pricing.SLICE_CHARS
     for part in (text, text[:1500], "def f(x):\n    return x + 1\n"):
         expected = _litellm().token_counter(model="gpt-4o", text=part)
