@@ -27,6 +27,7 @@ _TIMEOUT = frozenset(
 _CONNECT = frozenset({"ConnectError", "APIConnectionError", "ConnectionError", "gaierror"})
 _PREFIX = re.compile(r"^(?:litellm\.\w+:\s*|\w+Error:\s*|\w+Exception - |Error code: \d+ - )+")
 MAX_MESSAGE_CHARS = 300
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 MIN_SECRET_CHARS = 6  # shorter values would mask ordinary words
 
 
@@ -143,4 +144,6 @@ def _gateway_message(exc: BaseException) -> str:
 
 
 def _one_line(text: str) -> str:
-    return " ".join(text.split())
+    """One line, and no control character: an answer may echo the request (the diff, which
+    is untrusted) and it ends up in a CI log, where ESC sequences would be obeyed."""
+    return " ".join(_CONTROL.sub(" ", text).split())

@@ -118,6 +118,15 @@ def test_no_key_or_header_secret_survives_an_echoing_answer(
     assert str(caught.value).endswith("bad: *** *** ***")
 
 
+def test_an_echoed_escape_sequence_never_reaches_the_log(model_server: FakeModelServer) -> None:
+    model_server.set_default(
+        error_reply(400, message="bad \x1b[2J\x1b]8;;http://x\x07 line\n::error::x")
+    )
+    error = failure(model_server.base_url)
+    assert "\x1b" not in str(error) and "\x07" not in str(error) and "\n" not in str(error)
+    assert str(error).endswith("bad [2J ]8;;http://x line ::error::x")
+
+
 def test_a_refused_key_is_a_key_problem(model_server: FakeModelServer) -> None:
     model_server.set_default(error_reply(401, message="Incorrect API key provided: sk-secret-test"))
     error = failure(model_server.base_url)
