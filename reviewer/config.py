@@ -46,14 +46,14 @@ class Config:
     cache_dir: str | None = None
     arms: tuple[Arm, ...] = ()
     timeout_s: float = 120.0
+    review_timeout_s: float = 900.0  # every call, retry and wait of one review
+    gateway_metadata: str | None = None  # "litellm" | "cloudflare": attribution sent along
     max_retries: int = 3
     temperature: float = 0.1
     chunk_tokens: int = 6000
     context_lines: int = 5
     prompts_dir: str | None = None
     extra_headers: tuple[tuple[str, str], ...] = ()
-    review_timeout_s: float = 900.0  # every call, retry and wait of one review
-    gateway_metadata: str | None = None  # "litellm" | "cloudflare": attribution sent along
 
 
 # Keys a config file may set, with the type each must have.
@@ -73,14 +73,14 @@ _FILE_KEYS: dict[str, type | tuple[type, ...]] = {
     "cache_dir": str,
     "arms": list,
     "timeout_s": (int, float),
+    "review_timeout_s": (int, float),
+    "gateway_metadata": str,
     "max_retries": int,
     "temperature": (int, float),
     "chunk_tokens": int,
     "context_lines": int,
     "prompts_dir": str,
     "extra_headers": dict,
-    "review_timeout_s": (int, float),
-    "gateway_metadata": str,
 }
 _ARM_KEYS = {"name", "model", "fallback_models", "weight", "api_base", "extra_headers"}
 _ENV_KEYS = {
