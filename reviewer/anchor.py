@@ -1,7 +1,8 @@
 """Anchor the model's findings onto lines the diff shows, by quote first and line number second.
 
 Models are unreliable with line numbers, so a finding is placed where its `quote` matches a
-line of that file's hunks; `line` only breaks ties or stands in when no quote matches. The
+line of that file's hunks; `line` only breaks ties, or places a finding that has no quote. A
+quote that matches nothing is dropped with a reason, never placed by its line number. The
 result always lies on hunk lines (added, removed or context), so it can be posted inline.
 """
 
@@ -15,6 +16,7 @@ from reviewer.answer import RawFinding, Rejected
 from reviewer.diff import DiffLine, FileDiff, Hunk
 from reviewer.model import Dropped, Finding, Side
 
+QUOTE_NOT_FOUND = "quote matches no line of the diff (possible hallucination)"
 _NUMBER_AND_MARKER = re.compile(r"^\s*\d+\s?[ +-]")
 
 
@@ -43,6 +45,10 @@ def anchor_one(finding: RawFinding, files: Sequence[FileDiff]) -> Finding | Drop
     if not hunks:
         return Dropped.of(finding, "file not in the reviewed diff")
     candidate = _best(hunks, finding)
+    if candidate is None and finding.quote.strip():
+        # A quote that matches nothing the model was shown is a hallucination signal: its
+        # line number is not trusted to place it (the contract's anchoring rule).
+        return Dropped.of(finding, QUOTE_NOT_FOUND)
     if candidate is None:
         return Dropped.of(finding, "not on a line the diff shows")
     path = next(file.path for file in files if _same_path(file, finding.path))
@@ -67,7 +73,7 @@ def _best(hunks: list[Hunk], finding: RawFinding) -> _Candidate | None:
         for index, line in enumerate(hunk.lines)
         if (level := _match_level(line.text, quotes)) is not None
     ]
-    if not candidates and finding.line is not None:
+    if not candidates and finding.line is not None and not finding.quote.strip():
         candidates = [
             _Candidate(hunk, index, 3, 0)
             for hunk in hunks

@@ -159,3 +159,12 @@ def _typed(data: dict[str, Any], key: str, kind: type | tuple[type, ...]) -> Any
 
 def _reason(exc: OSError) -> str:
     return exc.strerror or str(exc)
+
+
+def holds_entries(directory: Path) -> bool:
+    """Whether a cache directory may answer anything: a missing or empty one cannot."""
+    try:
+        with os.scandir(directory) as entries:
+            return next(entries, None) is not None
+    except OSError:
+        return False

@@ -21,11 +21,37 @@ class Parser(argparse.ArgumentParser):
         raise UsageError(f"{message} (see `{self.prog} --help`)")
 
 
+EPILOG = """\
+subcommand:
+  ai-review stats FILE...   aggregate --telemetry files per arm (see `ai-review stats --help`)
+
+environment variables:
+  AI_REVIEW_MODEL, AI_REVIEW_FALLBACK_MODELS (comma-separated), AI_REVIEW_API_BASE
+                            same as --model, --fallback-model, --api-base
+  AI_REVIEW_API_KEY         the model (or gateway) key; provider variables such as
+                            OPENAI_API_KEY and ANTHROPIC_API_KEY work too
+  GITHUB_TOKEN, GITHUB_API_URL, GITHUB_REPOSITORY, GITHUB_EVENT_PATH, GITHUB_STEP_SUMMARY
+                            --github, as GitHub Actions sets them
+  AI_REVIEW_GITLAB_TOKEN (or GITLAB_TOKEN), CI_SERVER_URL, CI_PROJECT_ID, CI_MERGE_REQUEST_IID
+                            --gitlab, as GitLab CI sets them (the token needs `api` scope)
+  AI_REVIEW_DEBUG=1         show the traceback of an internal error
+
+exit codes:
+  0  review done (possibly with findings)
+  1  a finding at or above --fail-on remains
+  2  usage, configuration or input error, or every model refused the request as set up
+     (a key, a model name, a gateway's 400/404): one line on stderr says what to fix
+  3  the review could not be completed (model or platform unreachable after retries):
+     what was done is still reported, and one line on stderr says what failed
+"""
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(
         prog="ai-review",
         description="AI code review for merge requests: inline comments, cost and latency.",
-        epilog="Subcommand: `ai-review stats FILE...` aggregates --telemetry files per arm.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"ai-review {__version__}")
     source = parser.add_mutually_exclusive_group()
@@ -40,12 +66,20 @@ def build_parser() -> argparse.ArgumentParser:
     where.add_argument("--dry-run", action="store_true", help="review for real, post nothing")
     where.add_argument("--full", action="store_true", help="review the whole change, not the delta")
     out = parser.add_argument_group("output")
-    out.add_argument("--format", choices=REPORT_FORMATS, default="text")
-    out.add_argument("--output", metavar="FILE", help="write the report to FILE")
+    out.add_argument(
+        "--format", choices=REPORT_FORMATS, default="text", help="report format (default: text)"
+    )
+    out.add_argument("--output", metavar="FILE", help="write the report to FILE, not stdout")
     out.add_argument("--telemetry", metavar="FILE", help="append JSON lines per review and call")
     model = parser.add_argument_group("model")
     model.add_argument("--model", metavar="M", help="litellm model, e.g. openai/gpt-4.1-mini")
-    model.add_argument("--fallback-model", action="append", default=[], metavar="M")
+    model.add_argument(
+        "--fallback-model",
+        action="append",
+        default=[],
+        metavar="M",
+        help="a model tried when the first fails (repeatable, in order)",
+    )
     model.add_argument("--api-base", metavar="URL", help="gateway or proxy base URL")
     model.add_argument("--arm", metavar="NAME", help="force one routing arm")
     model.add_argument("--cache-dir", metavar="DIR", help="cache of reviewed chunks' answers")
@@ -53,9 +87,13 @@ def build_parser() -> argparse.ArgumentParser:
     review = parser.add_argument_group("review")
     review.add_argument("--config", metavar="PATH", help="config file (default: .ai-review.toml)")
     review.add_argument("--repo-root", metavar="PATH", help="checkout used for context")
-    review.add_argument("--max-comments", type=int, metavar="N")
-    review.add_argument("--min-severity", choices=SEVERITIES)
-    review.add_argument("--fail-on", choices=SEVERITIES)
+    review.add_argument("--max-comments", type=int, metavar="N", help="inline comments at most")
+    review.add_argument(
+        "--min-severity", choices=SEVERITIES, help="the lowest severity reported (default: low)"
+    )
+    review.add_argument(
+        "--fail-on", choices=SEVERITIES, help="exit 1 when a finding at or above LEVEL remains"
+    )
     review.add_argument(
         "--depth",
         choices=DEPTHS,
@@ -110,5 +148,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 3
 
 
+def console() -> NoReturn:
+    """The `ai-review` command. Once litellm is loaded, tearing the interpreter down takes
+    seconds (its hundreds of modules and objects): every file is closed and the report
+    written by now, so the process ends at once after flushing its output."""
+    code = main()
+    if "litellm" not in sys.modules:
+        sys.exit(code)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    console()

@@ -47,6 +47,8 @@ class Config:
     cache_dir: str | None = None
     arms: tuple[Arm, ...] = ()
     timeout_s: float = 120.0
+    review_timeout_s: float = 900.0  # every call, retry and wait of one review
+    gateway_metadata: str | None = None  # "litellm" | "cloudflare": attribution sent along
     max_retries: int = 3
     temperature: float = 0.1
     chunk_tokens: int = 6000
@@ -84,6 +86,8 @@ _FILE_KEYS: dict[str, type | tuple[type, ...]] = {
     "cache_dir": str,
     "arms": list,
     "timeout_s": (int, float),
+    "review_timeout_s": (int, float),
+    "gateway_metadata": str,
     "max_retries": int,
     "temperature": (int, float),
     "chunk_tokens": int,
@@ -245,6 +249,7 @@ def _validate(config: Config) -> None:
         raise ConfigError("`max_prompt_tokens` must be a positive number of tokens")
     if config.max_cost_usd is not None and config.max_cost_usd <= 0:
         raise ConfigError("`max_cost_usd` must be more than 0 (USD per review)")
+    _validate_gateway(config)
     if config.chunk_tokens < 500:
         raise ConfigError("`chunk_tokens` must be at least 500")
     _validate_depth(config)
@@ -264,6 +269,15 @@ def _validate_depth(config: Config) -> None:
         raise ConfigError("`max_tool_calls` and `trivial_max_lines` must not be negative")
     if config.full_min_lines <= config.trivial_max_lines:
         raise ConfigError("`full_min_lines` must be more than `trivial_max_lines`")
+
+
+def _validate_gateway(config: Config) -> None:
+    if config.timeout_s <= 0 or config.review_timeout_s <= 0:
+        raise ConfigError("`timeout_s` and `review_timeout_s` must be more than 0 seconds")
+    if config.gateway_metadata not in (None, "litellm", "cloudflare"):
+        raise ConfigError(
+            f"`gateway_metadata` must be litellm or cloudflare, not {config.gateway_metadata!r}"
+        )
 
 
 def load_config(repo_root: Path, config_path: str | None, flags: Mapping[str, Any]) -> Config:

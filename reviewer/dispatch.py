@@ -87,6 +87,7 @@ def review_chunk(
         failed = CallRecord(
             job.chunk.index, exc.model or gateway.models[0], 0, 0, 0, 0.0, finished - started,
             max(exc.attempts - 1, 0), len(gateway.models) > 1, "failed", str(exc), exc.key_refused,
+            exc.misconfigured,
             job.role,
         )  # fmt: skip
         return ChunkOutcome(call=failed, started=started, finished=finished)
@@ -115,5 +116,5 @@ def _record(job: ChunkJob, reply: ModelReply, error: str, elapsed: float) -> Cal
     return CallRecord(
         job.chunk.index, reply.model, reply.prompt_tokens, reply.completion_tokens,
         reply.cached_tokens, reply.cost_usd, latency, reply.retries, reply.fallback, kind, error,
-        False, job.role, reply.tool_calls,
+        False, False, job.role, reply.tool_calls,
     )  # fmt: skip

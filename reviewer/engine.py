@@ -21,7 +21,7 @@ from reviewer.config import Config
 from reviewer.context import ContextSource, read_guidelines
 from reviewer.diff import Diff, FileDiff
 from reviewer.dispatch import ChunkJob, ChunkOutcome, Progress, run_chunks
-from reviewer.gateway import Gateway, price_per_token
+from reviewer.gateway import Gateway
 from reviewer.model import CallRecord, Finding, ReviewResult, Skipped, Summary
 from reviewer.passes import (
     Allowance,
@@ -31,6 +31,7 @@ from reviewer.passes import (
     setup_passes,
     verify_step,
 )
+from reviewer.pricing import price_per_token
 from reviewer.prompt import PromptInputs, render_pass_system, render_review
 from reviewer.rank import rank_findings
 from reviewer.redact import redact_diff, redact_text
@@ -98,10 +99,15 @@ def review(
         return _result(plan, [], config, clock() - started)
     plan.models = list(gateway.models)
     plan.setup = setup = setup_passes(config, selected, gateway, toolboxes)
+    if cache is None and selected:  # something will be sent: load the client meanwhile
+        gateway.prepare()
     chunks = build_chunks(selected, config.chunk_tokens, gateway.count_tokens)
     inputs = _prompt_inputs(request, config, source)
     lines = _line_reader(source)
-    jobs = _within_budget(plan, _jobs(chunks, inputs, lines, cache, setup), config, gateway)
+    jobs = _jobs(chunks, inputs, lines, cache, setup)
+    if cache is not None and any(job.cached is None for job in jobs):
+        gateway.prepare()
+    jobs = _within_budget(plan, jobs, config, gateway)
     plan.chunks = list({job.chunk.index: job.chunk for job in jobs}.values())
     plan.jobs = jobs
     outcomes = run_chunks(
@@ -167,7 +173,7 @@ def _within_budget(
     """The jobs the caps allow; cached answers cost nothing and always fit."""
     if not jobs or (config.max_prompt_tokens is None and config.max_cost_usd is None):
         return jobs
-    price = price_per_token(gateway.models[0]) if config.max_cost_usd is not None else None
+    price = gateway.price() if config.max_cost_usd is not None else None
     if config.max_cost_usd is not None and price is None:
         rest = "only max_prompt_tokens limits this review"
         if config.max_prompt_tokens is None:
@@ -203,7 +209,7 @@ def _result(
         models=tuple(plan.models),
         chunks=len(plan.chunks),
         failed_chunks=len(failed),
-        llm_calls=len(sent),
+        llm_calls=len(sent) + sum(c.retries for c in sent),  # requests, retries included
         prompt_tokens=sum(c.prompt_tokens for c in sent),
         completion_tokens=sum(c.completion_tokens for c in sent),
         cached_tokens=sum(c.cached_tokens for c in sent),
@@ -216,6 +222,8 @@ def _result(
         cache_hits=len(hits) if plan.caching else None,
         saved_usd=_total_cost(hits) if plan.caching else None,
         errors=tuple(sorted({c.error for c in calls if c.error})),
+        retries=sum(c.retries for c in sent),
+        fallback_calls=sum(1 for c in sent if c.fallback and c.outcome == "ok"),
         note=plan.note if plan.models else NO_MODEL_NOTE,
         **_depth_figures(plan, verified, sent),
     )

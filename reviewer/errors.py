@@ -30,12 +30,20 @@ class ModelError(ReviewError):
     """
 
     def __init__(
-        self, message: str, *, model: str = "", attempts: int = 0, key_refused: bool = False
+        self,
+        message: str,
+        *,
+        model: str = "",
+        attempts: int = 0,
+        key_refused: bool = False,
+        misconfigured: bool = False,
     ) -> None:
         super().__init__(message)
         self.model = model
         self.attempts = attempts
         self.key_refused = key_refused  # every model answered 401/403: a key problem
+        # every model refused the request as set up (400/404, 401/403): a configuration error
+        self.misconfigured = misconfigured or key_refused
 
 
 class PlatformError(ReviewError):

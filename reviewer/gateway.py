@@ -1,25 +1,31 @@
 """The model seam: one method to complete a prompt. The only module that imports litellm.
 
 litellm is imported lazily (it takes seconds) and told to use its bundled price map, so
-importing ai-review makes no network call. Retries (429, 5xx, timeouts, connection errors)
-back off exponentially and honour Retry-After; then the fallback models are tried in order.
+importing ai-review makes no network call; token counts and prices come from `pricing`, which
+reads litellm's data without importing it. Retries (429, 5xx, timeouts, connection errors)
+back off exponentially and honour Retry-After within the review's deadline; then the fallback
+models are tried in order. Every request has a total deadline, a slowly dripping body included.
 """
 
 from __future__ import annotations
 
 import copy
+import functools
 import os
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, Protocol
 
-from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
-
 from reviewer.errors import ModelError, UsageError
+from reviewer.gateway_errors import CallTimeout, Failure, classify
+from reviewer.pricing import count_tokens, missing_key, price_per_token, provider
 
+__all__ = ["Gateway", "LiteLLMGateway", "ModelReply", "count_tokens", "price_per_token"]
 MAX_RETRY_AFTER_S = 120.0
+MAX_BACKOFF_S = 30.0
 
 
 @dataclass(frozen=True)
@@ -47,6 +53,14 @@ class Gateway(Protocol):
 
     def count_tokens(self, text: str) -> int: ...
 
+    def price(self) -> tuple[float, float] | None:
+        """(input, output) USD per token of the first model, None when unknown."""
+        ...
+
+    def prepare(self) -> None:
+        """Something will be sent: start loading the client in the background."""
+        ...
+
 
 @cache
 def _litellm() -> Any:
@@ -59,6 +73,12 @@ def _litellm() -> Any:
     return litellm
 
 
+@cache
+def preload() -> None:
+    """Import litellm on a daemon thread (once), while the review prepares its prompts."""
+    threading.Thread(target=_litellm, name="ai-review-import", daemon=True).start()
+
+
 def _retry_after(exc: BaseException) -> float | None:
     headers = getattr(exc, "litellm_response_headers", None)
     if headers is None:
@@ -66,28 +86,17 @@ def _retry_after(exc: BaseException) -> float | None:
         headers = getattr(response, "headers", None)
     value = headers.get("retry-after") if headers is not None else None
     try:
-        return min(float(value), MAX_RETRY_AFTER_S) if value is not None else None
+        return float(value) if value is not None else None
     except ValueError:
         return None
 
 
-def _is_retryable(exc: BaseException) -> bool:
-    status = getattr(exc, "status_code", None)
-    if isinstance(status, int):
-        return status in {408, 429} or status >= 500
-    name = type(exc).__name__
-    return name in {"Timeout", "APIConnectionError", "APITimeoutError", "ServiceUnavailableError"}
-
-
-def describe_error(exc: BaseException) -> str:
-    """One line for the summary: the error class and status, never the request or its key."""
-    status = getattr(exc, "status_code", None)
-    label = type(exc).__name__
-    return f"{label} (HTTP {status})" if isinstance(status, int) else label
-
-
 class LiteLLMGateway:
-    """Reaches any litellm model string, directly or through a gateway `api_base`."""
+    """Reaches any litellm model string, directly or through a gateway `api_base`.
+
+    `timeout_s` bounds each request from connect to the last byte; `deadline_s` bounds the
+    whole review (every call, retry and wait), counted from the gateway's creation.
+    """
 
     def __init__(
         self,
@@ -99,7 +108,10 @@ class LiteLLMGateway:
         max_retries: int = 3,
         temperature: float = 0.1,
         extra_headers: dict[str, str] | None = None,
+        extra_body: dict[str, Any] | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        deadline_s: float | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if not models:
             raise ValueError("at least one model is needed")
@@ -110,16 +122,26 @@ class LiteLLMGateway:
         self._max_retries = max_retries
         self._temperature = temperature
         self._extra_headers = extra_headers or {}
+        self._extra_body = extra_body or {}
         self._sleep = sleep
+        self._clock = clock
+        self._deadline = clock() + deadline_s if deadline_s is not None else None
+        self._deadline_s = deadline_s
 
     def count_tokens(self, text: str) -> int:
         return count_tokens(self.models[0], text)
+
+    def price(self) -> tuple[float, float] | None:
+        return price_per_token(self.models[0])
+
+    def prepare(self) -> None:
+        preload()
 
     def _key_for(self, model: str) -> str | None:
         """AI_REVIEW_API_KEY goes to the gateway when there is one (every model is reached
         through it); without one it is the first model's provider key, and never goes to
         another provider: a fallback elsewhere uses its provider's own variable."""
-        if self._api_base or _provider(model) == _provider(self.models[0]):
+        if self._api_base or provider(model) == provider(self.models[0]):
             return self._api_key
         return None
 
@@ -127,76 +149,115 @@ class LiteLLMGateway:
         """Fail fast, before any chunk is sent, when a model's API key is missing: otherwise
         every call fails after its retries with an error that does not say why."""
         for model in self.models:
-            if self._key_for(model):
-                continue
-            report = _litellm().validate_environment(model=model, api_base=self._api_base)
-            # Only plain key variables: cloud credentials (AWS roles, ...) and local servers
-            # (Ollama) can work without anything in the environment.
-            missing = [k for k in report.get("missing_keys", []) if k.endswith("_API_KEY")]
+            missing = None if self._key_for(model) else missing_key(model)
             if missing:
                 raise UsageError(
-                    f"no API key for {model}: set {missing[0]} (or AI_REVIEW_API_KEY), "
+                    f"no API key for {model}: set {missing} (or AI_REVIEW_API_KEY), "
                     "e.g. as a masked CI secret"
                 )
 
     def complete(self, system: str, user: str) -> ModelReply:
         """The first model's answer, else the next fallback's. Latency and retries cover
         every attempt of the call, the failed models' included."""
-        started = time.monotonic()
+        started = self._clock()
         errors: list[str] = []
         attempts = 0
-        refused = True
+        refused = misconfigured = True
         for position, model in enumerate(self.models):
             try:
-                response, tries = self._complete_with_retries(model, system, user)
+                request = functools.partial(self._call, model, system, user)
+                response, tries = self._complete_with_retries(model, request)
             except ModelError as exc:
                 errors.append(f"{model}: {exc}")
                 attempts += exc.attempts
                 refused = refused and exc.key_refused
+                misconfigured = misconfigured and exc.misconfigured
                 continue
-            latency = time.monotonic() - started
+            latency = self._clock() - started
             return _reply(response, model, latency, attempts + tries - 1, position > 0)
-        message = "; ".join(errors)
-        raise ModelError(message, model=self.models[-1], attempts=attempts, key_refused=refused)
-
-    def _complete_with_retries(self, model: str, system: str, user: str) -> tuple[Any, int]:
-        """The response and how many requests it took; ModelError after the last retry."""
-        retrying = Retrying(
-            stop=stop_after_attempt(self._max_retries + 1),
-            wait=self._wait,
-            retry=retry_if_exception(_is_retryable),
-            sleep=self._sleep,
-            reraise=True,
+        raise ModelError(
+            "; ".join(errors),
+            model=self.models[-1],
+            attempts=attempts,
+            key_refused=refused,
+            misconfigured=misconfigured,
         )
-        try:
-            response = retrying(self._call, model, system, user)
-        except Exception as exc:  # litellm raises many types; translated once, here
-            attempts = retrying.statistics.get("attempt_number", 1)
-            refused = getattr(exc, "status_code", None) in {401, 403}
-            raise ModelError(
-                describe_error(exc), model=model, attempts=attempts, key_refused=refused
-            ) from exc
-        return response, retrying.statistics.get("attempt_number", 1)
 
-    def _wait(self, state: RetryCallState) -> float:
-        outcome = state.outcome
-        exc = outcome.exception() if outcome is not None else None
-        hinted = _retry_after(exc) if exc is not None else None
-        backoff = min(2.0 ** (state.attempt_number - 1), 30.0)
-        return hinted if hinted is not None else backoff
+    def _complete_with_retries(
+        self, model: str, request: Callable[[float], Any]
+    ) -> tuple[Any, int]:
+        """The response of `request(timeout)` and how many requests it took; ModelError
+        after the last retry."""
+        attempt = 0
+        while True:
+            attempt += 1
+            left = self._left()
+            if left is not None and left <= 0:
+                raise ModelError(self._deadline_text(), model=model, attempts=attempt - 1)
+            try:
+                return self._call_within(request, left), attempt
+            except Exception as exc:  # litellm raises many types; translated once, here
+                secrets = [self._api_key or "", *self._extra_headers.values()]
+                failure = classify(exc, self._api_base, secrets)
+                wait = self._wait(exc, failure, attempt)
+                if wait is None:
+                    raise _model_error(failure, model, attempt) from exc
+            self._sleep(wait)
 
-    def _call(self, model: str, system: str, user: str) -> Any:
+    def _wait(self, exc: BaseException, failure: Failure, attempt: int) -> float | None:
+        """Seconds to wait before the next attempt; None when there is none (not retryable,
+        out of retries, or the wait would outlast the review's deadline)."""
+        if not failure.retryable or attempt > self._max_retries:
+            return None
+        hinted = _retry_after(exc)
+        if hinted is not None and hinted > MAX_RETRY_AFTER_S:
+            return None  # "come back tomorrow": waiting helps no one, the fallback may
+        wait = hinted if hinted is not None else min(2.0 ** (attempt - 1), MAX_BACKOFF_S)
+        left = self._left()
+        return None if left is not None and wait >= left else wait
+
+    def _left(self) -> float | None:
+        return None if self._deadline is None else self._deadline - self._clock()
+
+    def _deadline_text(self) -> str:
+        return f"the review's deadline of {self._deadline_s:g} s passed before this call"
+
+    def _call_within(self, request: Callable[[float], Any], left: float | None) -> Any:
+        """The call, bounded in total: the HTTP client's timeout is per read, so a body
+        dripping one byte at a time would hold it for ever. The request runs on a daemon
+        thread that is abandoned (and ends at its own read timeout) when time is up."""
+        limit = self._timeout_s if left is None else min(self._timeout_s, left)
+        box: dict[str, Any] = {}
+        done = threading.Event()
+
+        def target() -> None:
+            try:
+                box["value"] = request(limit)
+            except BaseException as exc:  # handed to the caller's thread
+                box["error"] = exc
+            finally:
+                done.set()
+
+        threading.Thread(target=target, name="ai-review-call", daemon=True).start()
+        if not done.wait(limit):
+            raise CallTimeout(limit)
+        if "error" in box:
+            raise box["error"]
+        return box["value"]
+
+    def _call(self, model: str, system: str, user: str, timeout: float) -> Any:
         litellm = _litellm()
         return litellm.completion(
             model=model,
             messages=_messages(model, system, user),
             api_base=self._api_base,
             api_key=self._key_for(model),
-            timeout=self._timeout_s,
+            timeout=timeout,
             temperature=self._temperature,
             num_retries=0,
             max_retries=0,
             extra_headers=self._extra_headers or None,
+            **({"extra_body": self._extra_body} if self._extra_body else {}),
         )
 
     # --- The tool-calling conversation (repository and MCP tools): kept apart from
@@ -207,7 +268,7 @@ class LiteLLMGateway:
         a pass or the verifier with a model of its own."""
         other = copy.copy(self)
         other.models = tuple(models)
-        if not self._api_base and _provider(other.models[0]) != _provider(self.models[0]):
+        if not self._api_base and provider(other.models[0]) != provider(self.models[0]):
             # AI_REVIEW_API_KEY is the review model's provider key: never sent to another
             # provider; a pass model elsewhere uses its provider's own variable.
             other._api_key = None
@@ -217,10 +278,10 @@ class LiteLLMGateway:
         """The final answer of a conversation in which the model may call the offered tools
         (OpenAI function specs), at most `offer.max_calls` times; `offer.dispatch(name,
         arguments_json)` answers each call and never raises. Figures add up over every turn."""
-        started = time.monotonic()
+        started = self._clock()
         errors: list[str] = []
         attempts = 0
-        refused = True
+        refused = misconfigured = True
         for position, model in enumerate(self.models):
             try:
                 turns = self._converse(model, system, user, offer)
@@ -228,11 +289,17 @@ class LiteLLMGateway:
                 errors.append(f"{model}: {exc}")
                 attempts += exc.attempts
                 refused = refused and exc.key_refused
+                misconfigured = misconfigured and exc.misconfigured
                 continue
-            latency = time.monotonic() - started
+            latency = self._clock() - started
             return _conversation_reply(turns, model, latency, attempts, position > 0)
-        message = "; ".join(errors)
-        raise ModelError(message, model=self.models[-1], attempts=attempts, key_refused=refused)
+        raise ModelError(
+            "; ".join(errors),
+            model=self.models[-1],
+            attempts=attempts,
+            key_refused=refused,
+            misconfigured=misconfigured,
+        )
 
     def _converse(self, model: str, system: str, user: str, offer: ToolOffer) -> _Turns:
         messages = _messages(model, system, user)
@@ -254,26 +321,13 @@ class LiteLLMGateway:
         self, model: str, messages: list[dict[str, Any]], tools: Sequence[Mapping[str, Any]],
         choice: str,
     ) -> tuple[Any, int]:  # fmt: skip
-        retrying = Retrying(
-            stop=stop_after_attempt(self._max_retries + 1),
-            wait=self._wait,
-            retry=retry_if_exception(_is_retryable),
-            sleep=self._sleep,
-            reraise=True,
+        return self._complete_with_retries(
+            model, lambda limit: self._call_with_tools(model, messages, tools, choice, limit)
         )
-        try:
-            response = retrying(self._call_with_tools, model, messages, tools, choice)
-        except Exception as exc:  # litellm raises many types; translated once, here
-            attempts = retrying.statistics.get("attempt_number", 1)
-            refused = getattr(exc, "status_code", None) in {401, 403}
-            raise ModelError(
-                describe_error(exc), model=model, attempts=attempts, key_refused=refused
-            ) from exc
-        return response, retrying.statistics.get("attempt_number", 1)
 
     def _call_with_tools(
         self, model: str, messages: list[dict[str, Any]], tools: Sequence[Mapping[str, Any]],
-        choice: str,
+        choice: str, timeout: float,
     ) -> Any:  # fmt: skip
         return _litellm().completion(
             model=model,
@@ -282,11 +336,12 @@ class LiteLLMGateway:
             tool_choice=choice,
             api_base=self._api_base,
             api_key=self._key_for(model),
-            timeout=self._timeout_s,
+            timeout=timeout,
             temperature=self._temperature,
             num_retries=0,
             max_retries=0,
             extra_headers=self._extra_headers or None,
+            **({"extra_body": self._extra_body} if self._extra_body else {}),
         )
 
 
@@ -358,8 +413,14 @@ def supports_tools(model: str) -> bool:
         return False
 
 
-def _provider(model: str) -> str:
-    return model.split("/", 1)[0] if "/" in model else "openai"
+def _model_error(failure: Failure, model: str, attempts: int) -> ModelError:
+    return ModelError(
+        failure.text,
+        model=model,
+        attempts=attempts,
+        key_refused=failure.key_refused,
+        misconfigured=failure.misconfigured,
+    )
 
 
 def _messages(model: str, system: str, user: str) -> list[dict[str, Any]]:
@@ -398,25 +459,3 @@ def _cost(response: Any, model: str) -> float | None:
         except Exception:  # unknown price: reported as unknown, never as zero
             return None
     return float(cost) if cost is not None else None
-
-
-def price_per_token(model: str) -> tuple[float, float] | None:
-    """(input, output) USD per token from litellm's bundled price map, or None if unknown."""
-    entry = _litellm().model_cost.get(model) or _litellm().model_cost.get(model.split("/", 1)[-1])
-    if not entry or "input_cost_per_token" not in entry:
-        return None
-    return float(entry["input_cost_per_token"]), float(entry.get("output_cost_per_token", 0.0))
-
-
-def count_tokens(model: str, text: str) -> int:
-    """Tokens of `text` for `model`, with the tokenizers litellm ships (no download)."""
-    return int(_litellm().token_counter(model=_tokenizer_model(model), text=text))
-
-
-@cache
-def _tokenizer_model(model: str) -> str:
-    # litellm fetches some tokenizers (Llama, Cohere, ...) from a hub on first use; the tool
-    # must reach no host but the model endpoint, so only bundled tokenizers are used.
-    if "claude" in model:
-        return model
-    return "gpt-4o"

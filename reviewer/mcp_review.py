@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ from reviewer.context import ContextSource, LocalCheckout, NoContext
 from reviewer.diff import parse_diff
 from reviewer.engine import Progress, ReviewInput, review
 from reviewer.errors import ModelError, UsageError
-from reviewer.gateway import Gateway, ModelReply
+from reviewer.gateway import LiteLLMGateway, ModelReply, ToolOffer
 from reviewer.git_change import git_diff
 from reviewer.mcp_support import require_mcp
 from reviewer.model import ReviewResult
@@ -42,7 +43,7 @@ class ReviewRequest:
 class CancellableGateway:
     """A gateway that refuses calls once its review was cancelled."""
 
-    def __init__(self, inner: Gateway, cancelled: threading.Event) -> None:
+    def __init__(self, inner: LiteLLMGateway, cancelled: threading.Event) -> None:
         self.models = inner.models
         self._inner = inner
         self._cancelled = cancelled
@@ -54,6 +55,21 @@ class CancellableGateway:
 
     def count_tokens(self, text: str) -> int:
         return self._inner.count_tokens(text)
+
+    def price(self) -> tuple[float, float] | None:
+        return self._inner.price()
+
+    def prepare(self) -> None:
+        self._inner.prepare()
+
+    def with_models(self, models: Sequence[str]) -> CancellableGateway:
+        """A pass's or the verifier's own model, cancelled with the review."""
+        return CancellableGateway(self._inner.with_models(models), self._cancelled)
+
+    def complete_with_tools(self, system: str, user: str, offer: ToolOffer) -> ModelReply:
+        if self._cancelled.is_set():
+            raise ModelError("the review was cancelled", model=self.models[0])
+        return self._inner.complete_with_tools(system, user, offer)
 
 
 def diff_request(
@@ -86,7 +102,7 @@ def review_report(
     identity = "diff:" + hashlib.sha256(request.diff).hexdigest()[:16]
     change = Change(ReviewInput(parse_diff(request.diff)), source, identity=identity)
     chosen = route(config, identity, None)
-    gateway, _ = run._gateway(chosen, config, posting=False) if chosen else (None, "")
+    gateway, _ = run._gateway(chosen, config, change, posting=False) if chosen else (None, "")
     cache = run._cache(chosen, config, change, False) if gateway and chosen else None
     result = review(
         change.review_input,
@@ -96,6 +112,7 @@ def review_report(
         arm=chosen.arm if chosen else None,
         cache=cache,
         progress=progress,
+        toolboxes=run._toolboxes(change, config),  # no [[mcp_servers]]: an agent named the config
     )
     _raise_on_outage(result)
     report: dict[str, Any] = json.loads(to_json(result))

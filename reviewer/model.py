@@ -104,6 +104,7 @@ class CallRecord:
     outcome: Literal["ok", "cached", "failed"]
     error: str = ""
     key_refused: bool = False  # failed because every model refused the API key (401/403)
+    misconfigured: bool = False  # failed because every model refused the request as set up
     role: str = "review"  # the pass that made the call ("review" for a single pass), or "verifier"
     tool_calls: int = 0  # tool calls the model made within this call's conversation
 
@@ -156,6 +157,8 @@ class Summary:
     cache_hits: int | None = None  # None when the response cache is off
     saved_usd: float | None = None  # what the cache hits cost when first answered
     errors: tuple[str, ...] = ()
+    retries: int = 0  # requests beyond the first of each call
+    fallback_calls: int = 0  # calls answered by a fallback model
     note: str = ""  # one line for the reader, e.g. how to enable the model pass
     depth: str = ""  # the tier (trivial, lite, full); empty without a model review
     depth_reason: str = ""

@@ -77,15 +77,17 @@ def rank_findings(
     """One finding per problem, most severe and confident first, filtered and capped."""
     ordered = sorted((replace(f, fingerprint=fingerprint(f)) for f in findings), key=_order)
     kept: list[Finding] = []
+    capped: list[Finding] = []  # a duplicate of a capped finding is a duplicate, not listed again
     dropped: list[Dropped] = []
     threshold = severity_rank(min_severity)
     for finding in ordered:
-        if any(_similar(finding, other) for other in kept):
+        if any(_similar(finding, other) for other in kept + capped):
             dropped.append(Dropped.of(finding, "duplicate"))
         elif severity_rank(finding.severity) > threshold:
             dropped.append(Dropped.of(finding, "below min-severity"))
         elif len(kept) >= max_comments:
             dropped.append(Dropped.of(finding, OVER_MAX_COMMENTS))
+            capped.append(finding)
         else:
             kept.append(finding)
     return kept, dropped

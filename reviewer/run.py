@@ -11,15 +11,17 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from reviewer.cache import CacheScope, ResponseCache
+from reviewer.attribution import attribution
+from reviewer.cache import CacheScope, ResponseCache, holds_entries
 from reviewer.config import Config
 from reviewer.engine import Progress, review
 from reviewer.errors import InputError, UsageError
-from reviewer.gateway import LiteLLMGateway
+from reviewer.gateway import LiteLLMGateway, preload
 from reviewer.mcp_support import context_tools, require_mcp
-from reviewer.model import ReviewResult, severity_rank
+from reviewer.model import ReviewResult, Summary
+from reviewer.outcome import outcome
 from reviewer.platforms.base import Change, Platform, Published
-from reviewer.rank import OVER_MAX_COMMENTS
+from reviewer.pricing import missing_key
 from reviewer.report import render
 from reviewer.routing import Route, resolve_headers, route
 from reviewer.telemetry import TelemetryFile, open_telemetry
@@ -103,11 +105,13 @@ def run(args: argparse.Namespace) -> int:
     config = trusted.config
     if config.mcp_servers:
         require_mcp("[[mcp_servers]] in the config")  # one line saying what to install
+    _warm_up(config, args.no_cache)
     try:
         telemetry = open_telemetry(args.telemetry) if args.telemetry else None  # before paying
         change = platform.fetch(full=args.full)
         if kind == "diff" and not change.review_input.diff.files:
             print("ai-review: nothing to review: the diff is empty", file=sys.stderr)
+            _write_report(ReviewResult((), (), Summary()), args)  # a CI artifact is expected
             return 0
         template_note = ""
         if kind != "diff":  # the checkout may hold the change's own templates
@@ -121,10 +125,16 @@ def run(args: argparse.Namespace) -> int:
     return exit_code(result, config)
 
 
-KEY_REFUSED = (
-    "ai-review: error: the model refused the API key (HTTP 401/403): check AI_REVIEW_API_KEY "
-    "or the provider's key variable, and that the key may use this model"
-)
+def _warm_up(config: Config, no_cache: bool) -> None:
+    """A run that will send something loads litellm while it fetches and prepares the
+    change; one whose cache may answer everything waits to know (a cached rerun never
+    loads it)."""
+    cache = config.cache_dir if not no_cache else None
+    if cache and holds_entries(Path(cache)):
+        return
+    keyless = config.model and not os.environ.get("AI_REVIEW_API_KEY") and missing_key(config.model)
+    if (config.model or config.arms) and not keyless:  # a fork's PR without a key sends nothing
+        preload()
 
 
 def _kind(args: argparse.Namespace) -> str:
@@ -155,7 +165,7 @@ def _review(
     change: Change, config: Config, args: argparse.Namespace, *, posting: bool
 ) -> ReviewResult:
     chosen = route(config, change.identity, args.arm)
-    gateway, note = _gateway(chosen, config, posting=posting) if chosen else (None, "")
+    gateway, note = _gateway(chosen, config, change, posting=posting) if chosen else (None, "")
     cache = _cache(chosen, config, change, args.no_cache) if gateway and chosen else None
     servers = config.mcp_servers if gateway is not None and config.tools else ()
     with _progress_bar() as progress, context_tools(servers, os.environ) as (boxes, notes):
@@ -232,9 +242,14 @@ def _changes_cache(cache_dir: Path, change: Change) -> bool:
     return False
 
 
-def _gateway(chosen: Route, config: Config, *, posting: bool) -> tuple[LiteLLMGateway | None, str]:
+def _gateway(
+    chosen: Route, config: Config, change: Change, *, posting: bool
+) -> tuple[LiteLLMGateway | None, str]:
     """The model gateway of the route; without its API key, None and a note when the run
     posts to a platform (the key is then missing for a reason the job cannot fix)."""
+    meta = attribution(
+        config.gateway_metadata, repo=change.repo, number=change.number, arm=chosen.arm
+    )
     gateway = LiteLLMGateway(
         chosen.models,
         api_base=chosen.api_base,
@@ -242,7 +257,9 @@ def _gateway(chosen: Route, config: Config, *, posting: bool) -> tuple[LiteLLMGa
         timeout_s=config.timeout_s,
         max_retries=config.max_retries,
         temperature=config.temperature,
-        extra_headers=resolve_headers(chosen.extra_headers),
+        extra_headers=resolve_headers(chosen.extra_headers) | meta.headers,
+        extra_body=meta.body,
+        deadline_s=config.review_timeout_s,
     )
     try:
         gateway.check_keys()
@@ -305,18 +322,7 @@ def _write_report(result: ReviewResult, args: argparse.Namespace) -> None:
 
 
 def exit_code(result: ReviewResult, config: Config) -> int:
-    summary = result.summary
-    if summary.chunks and summary.failed_chunks == summary.chunks:
-        failed = [call for call in result.calls if call.outcome == "failed"]
-        if failed and all(call.key_refused for call in failed):
-            print(KEY_REFUSED, file=sys.stderr)
-            return 2  # a configuration error: exit 3 would read as an outage and be allowed
-        return 3
-    if config.fail_on is not None:
-        threshold = severity_rank(config.fail_on)
-        # A finding left out of the inline comments by --max-comments still remains.
-        capped = [d.severity for d in result.dropped if d.reason == OVER_MAX_COMMENTS]
-        severities = [f.severity for f in result.findings] + capped
-        if any(severity_rank(severity) <= threshold for severity in severities):
-            return 1
-    return 0
+    decided = outcome(result, config.fail_on)
+    if decided.line:
+        print(decided.line, file=sys.stderr)
+    return decided.code

@@ -73,8 +73,10 @@ class Review:
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(prog="ai-review stats", description="Aggregate --telemetry files.")
     parser.add_argument("files", nargs="+", metavar="FILE", help="telemetry JSON-lines files")
-    parser.add_argument("--format", choices=("text", "json", "markdown"), default="text")
-    parser.add_argument("--group-by", choices=("arm", "model", "repo", "pass"), default="arm")
+    formats, groups = ("text", "json", "markdown"), ("arm", "model", "repo", "pass")
+    parser.add_argument("--format", choices=formats, default="text", help="default: text")
+    by = "one row per arm (default), model, repository or review pass"
+    parser.add_argument("--group-by", choices=groups, default="arm", help=by)
     parser.add_argument("--since", type=_date, metavar="YYYY-MM-DD", help="reviews from then on")
     return parser
 
@@ -306,20 +308,38 @@ def _escape(name: str) -> str:
     return " ".join(name.split()).replace("|", "\\|")
 
 
+MAX_TEXT_WIDTH = 100
+GROUP_WIDTH = 24  # longer names (model strings, repositories) wrap within it
+# The text report is two tables, so each fits 100 columns (a CI log, a 120-column terminal):
+# what a review costs, then what it found. A column added to COLUMNS joins the second.
+SPEND_COLUMNS = frozenset(c for c in COLUMNS if c.startswith(("latency", "cost", "tokens")))
+
+
 def _text(groups: dict[str, dict[str, Any]], footnote: str) -> str:
     from rich.console import Console
-    from rich.table import Table
-    from rich.text import Text
 
     if not groups:
         return "No reviews in the telemetry files.\n" + (f"{footnote}\n" if footnote else "")
-    table = Table(title="ai-review stats", title_justify="left", caption=footnote or None)
-    table.add_column("group", no_wrap=True)
-    for column in COLUMNS:
-        table.add_column(TEXT_HEADERS.get(column, column), justify="right", no_wrap=True)
-    for name, figures in groups.items():
-        table.add_row(Text(name), *(_cell(c, figures[c]) for c in COLUMNS))
+    spend = [c for c in COLUMNS if c == "reviews" or c in SPEND_COLUMNS]
+    found = [c for c in COLUMNS if c not in SPEND_COLUMNS]
     buffer = io.StringIO()
-    width = shutil.get_terminal_size().columns if sys.stdout.isatty() else 200
-    Console(file=buffer, width=width, markup=False, emoji=False, highlight=False).print(table)
+    width = shutil.get_terminal_size().columns if sys.stdout.isatty() else MAX_TEXT_WIDTH
+    console = Console(file=buffer, width=min(width, MAX_TEXT_WIDTH), markup=False, emoji=False,
+                      highlight=False)  # fmt: skip
+    console.print(_table("ai-review stats: cost and latency", groups, spend, ""))
+    console.print(_table("ai-review stats: findings and outcomes", groups, found, footnote))
     return buffer.getvalue()
+
+
+def _table(title: str, groups: dict[str, dict[str, Any]], columns: list[str], note: str) -> Any:
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(title=title, title_justify="left", caption=note or None)
+    table.add_column("group", min_width=12, max_width=GROUP_WIDTH, overflow="fold")
+    for column in columns:
+        header = TEXT_HEADERS.get(column, column).replace(" ", "\n").replace("/", "/\n")
+        table.add_column(header, justify="right", no_wrap=True)
+    for name, figures in groups.items():
+        table.add_row(Text(name), *(_cell(c, figures[c]) for c in columns))
+    return table

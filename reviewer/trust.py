@@ -26,7 +26,8 @@ from reviewer.errors import ConfigError
 
 # Keys that choose the model endpoint, the headers and models that receive the prompt, what
 # runs (MCP servers, templates) or where files are written. Some belong to other parts of
-# the config (pass_models, verifier_model, mcp_servers): they are named here all the same.
+# the config (pass_models, verifier_model, mcp_servers, gateway_metadata): named here all
+# the same.
 TRUSTED_ONLY_KEYS = frozenset(
     {
         "model",
@@ -39,6 +40,7 @@ TRUSTED_ONLY_KEYS = frozenset(
         "mcp_servers",
         "prompts_dir",
         "cache_dir",
+        "gateway_metadata",  # changes the headers and body the endpoint receives
     }
 )
 CONFIG_FILES = (".ai-review.toml", "pyproject.toml")

@@ -149,7 +149,7 @@ def _verify(job: VerifyJob, ask: Ask, default_model: str) -> tuple[Applied, Call
     except ModelError as exc:
         failed = CallRecord(
             job.chunk, exc.model or default_model, 0, 0, 0, 0.0, 0.0, max(exc.attempts - 1, 0),
-            False, "failed", f"verification: {exc}", exc.key_refused, VERIFIER,
+            False, "failed", f"verification: {exc}", exc.key_refused, exc.misconfigured, VERIFIER,
         )  # fmt: skip
         return Applied(job.findings, (), unchecked), failed
     try:
@@ -163,7 +163,7 @@ def _record(job: VerifyJob, reply: ModelReply, error: str) -> CallRecord:
     return CallRecord(
         job.chunk, reply.model, reply.prompt_tokens, reply.completion_tokens,
         reply.cached_tokens, reply.cost_usd, reply.latency_s, reply.retries, reply.fallback,
-        "failed" if error else "ok", error, False, VERIFIER, reply.tool_calls,
+        "failed" if error else "ok", error, False, False, VERIFIER, reply.tool_calls,
     )  # fmt: skip
 
 

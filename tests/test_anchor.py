@@ -5,11 +5,11 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reviewer.anchor import anchor_findings, dropped_from_rejected
+from reviewer.anchor import QUOTE_NOT_FOUND, anchor_findings, dropped_from_rejected
 from reviewer.answer import RawFinding, Rejected
 from reviewer.chunk import render_line
 from reviewer.diff import FileDiff, parse_diff
-from reviewer.model import Dropped, Finding
+from reviewer.model import Dropped, Finding, Severity
 from tests.test_chunk import diffs
 
 DIFF = """\
@@ -41,13 +41,14 @@ def raw(
     end_line: int | None = None,
     path: str = "app.py",
     suggestion: str | None = None,
+    severity: Severity = "high",
 ) -> RawFinding:
     return RawFinding(
         path=path,
         line=line,
         end_line=end_line,
         quote=quote,
-        severity="high",
+        severity=severity,
         category="bug",
         title="Something is off",
         body="Because.",
@@ -89,7 +90,7 @@ def test_quote_contained_in_the_line() -> None:
 
 def test_a_short_fragment_is_not_a_quote_match() -> None:
     # "tax" is in two lines; a fragment this short says nothing about which one is meant
-    assert drop(raw("tax")).reason == "not on a line the diff shows"
+    assert drop(raw("tax")).reason == QUOTE_NOT_FOUND
 
 
 def test_equal_quotes_go_to_the_nearest_line() -> None:
@@ -102,8 +103,10 @@ def test_the_quote_wins_over_a_wrong_line() -> None:
     assert place(anchor(raw('print("done")', line=2))) == (23, 23, "RIGHT")
 
 
-def test_no_quote_match_falls_back_to_an_added_line() -> None:
-    assert place(anchor(raw("something the model made up", line=23))) == (23, 23, "RIGHT")
+def test_a_quote_matching_nothing_is_dropped_never_placed_by_its_line() -> None:
+    # Line 23 is an added line; the quote is a hallucination signal all the same.
+    dropped = drop(raw("something the model made up", line=23, severity="critical"))
+    assert (dropped.line, dropped.reason, dropped.severity) == (23, QUOTE_NOT_FOUND, "critical")
 
 
 def test_no_quote_match_falls_back_to_a_context_line() -> None:
@@ -112,11 +115,7 @@ def test_no_quote_match_falls_back_to_a_context_line() -> None:
 
 def test_no_quote_match_and_a_line_outside_the_hunks_is_dropped() -> None:
     dropped = drop(raw("something the model made up", line=12))
-    assert (dropped.path, dropped.line, dropped.reason) == (
-        "app.py",
-        12,
-        "not on a line the diff shows",
-    )
+    assert (dropped.path, dropped.line, dropped.reason) == ("app.py", 12, QUOTE_NOT_FOUND)
     assert (dropped.title, dropped.severity) == ("Something is off", "high")
     assert dropped.body == "Because."
 

@@ -89,7 +89,7 @@ def test_full_review_anchors_dedups_and_sums(
     ]
     assert llm[0]["suggestion"] == "                del self.items[index]"
     reasons = sorted(d["reason"] for d in report["dropped"])
-    assert reasons == ["duplicate", "not on a line the diff shows"]
+    assert reasons == ["duplicate", "quote matches no line of the diff (possible hallucination)"]
     summary = report["summary"]
     assert summary["chunks"] == 1 and summary["llm_calls"] == 1 and summary["failed_chunks"] == 0
     assert (summary["prompt_tokens"], summary["completion_tokens"]) == (1200, 300)
@@ -119,7 +119,8 @@ def test_prompt_carries_context_and_redacts_secrets(
 def test_retry_after_429_then_success(
     capsys: pytest.CaptureFixture[str], model_server: FakeModelServer
 ) -> None:
-    model_server.queue(error_reply(429, "0"), error_reply(500), findings_reply(OFF_BY_ONE))
+    # Retry-After 0 everywhere: the backoff's own waits are tested with a fake clock
+    model_server.queue(error_reply(429, "0"), error_reply(500, "0"), findings_reply(OFF_BY_ONE))
     code, report, _ = run_json(capsys, "--diff", SAMPLE, *model_args(model_server))
     assert code == 0
     assert len(model_server.requests) == 3
@@ -142,9 +143,10 @@ def test_fallback_model_answers_when_primary_fails(
 def test_model_unreachable_exits_3_and_still_reports(
     capsys: pytest.CaptureFixture[str], model_server: FakeModelServer
 ) -> None:
-    model_server.set_default(error_reply(500))
+    model_server.set_default(error_reply(500, "0"))  # no real backoff waits in a test
     code, report, err = run_json(capsys, "--diff", SAMPLE, *model_args(model_server))
     assert code == 3
+    assert err.count("\n") == 1 and "HTTP 500" in err and "every model call failed" in err
     assert report["summary"]["failed_chunks"] == report["summary"]["chunks"] == 1
     assert any(f["source"] == "builtin" for f in report["findings"])  # nothing lost
     assert {s["reason"] for s in report["summary"]["files_skipped"]} == {
@@ -305,5 +307,6 @@ def test_a_refused_api_key_is_a_configuration_error(
     code, report, err = run_json(capsys, "--diff", SAMPLE, *model_args(model_server))
     assert code == 2
     assert err.count("\n") == 1 and "refused the API key" in err
+    assert "HTTP 401 from 127.0.0.1:" in err and "scripted 401" in err  # the gateway's own words
     assert report["summary"]["failed_chunks"] == 1  # the review is still reported
     assert len(model_server.requests) == 1  # a 401 is not retried

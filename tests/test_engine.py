@@ -1,16 +1,25 @@
-"""The engine's orchestration: parallel chunks, partial failures, untrusted diff content."""
+"""The engine's orchestration: parallel chunks, partial failures, untrusted diff content.
+
+Orchestration tests use the in-process FakeGateway; the prompt checks run over HTTP end to end.
+"""
 
 from __future__ import annotations
 
 import re
+import threading
+from pathlib import Path
 from typing import Any
 
+from reviewer.cache import CacheScope, ResponseCache
 from reviewer.config import Config
 from reviewer.context import NoContext
 from reviewer.diff import parse_diff
 from reviewer.engine import ReviewInput, review
-from reviewer.gateway import LiteLLMGateway
-from tests.fakes.model_server import FakeModelServer, Reply, error_reply, findings_reply
+from reviewer.errors import ModelError
+from reviewer.gateway import LiteLLMGateway, ModelReply
+from reviewer.model import ReviewResult
+from tests.fakes.gateway import Call, FakeGateway, findings_answer
+from tests.fakes.model_server import FakeModelServer
 
 MODEL = "openai/gpt-4.1-mini"
 
@@ -34,6 +43,14 @@ def run(server: FakeModelServer, diff_text: str, **config: Any) -> Any:
     return review(ReviewInput(parse_diff(diff_text)), settings, gateway, NoContext())
 
 
+def run_fake(
+    gateway: FakeGateway, diff_text: str, cache: ResponseCache | None = None, **config: Any
+) -> ReviewResult:
+    settings = Config(model=MODEL, chunk_tokens=config.pop("chunk_tokens", 600), **config)
+    request = ReviewInput(parse_diff(diff_text))
+    return review(request, settings, gateway, NoContext(), cache=cache)
+
+
 class CountingSource:
     """A ContextSource that records every read."""
 
@@ -46,57 +63,97 @@ class CountingSource:
         return self.files.get(path)
 
 
-def test_each_file_is_read_once_however_many_chunks_it_spans(
-    model_server: FakeModelServer,
-) -> None:
+def test_each_file_is_read_once_however_many_chunks_it_spans() -> None:
     """Why the platforms' API readers need no memo of their own: the engine has it."""
-    model_server.set_default(Reply(content='{"findings": []}'))
     diff = many_files(2, lines=60)
     source = CountingSource({"m0.py": "import os\n", "m1.py": "import os\n"})
-    gateway = LiteLLMGateway([MODEL], api_base=model_server.base_url, api_key="sk-test")
     settings = Config(model=MODEL, chunk_tokens=400)
-    result = review(ReviewInput(parse_diff(diff)), settings, gateway, source)
+    result = review(ReviewInput(parse_diff(diff)), settings, FakeGateway(), source)
     assert result.summary.chunks >= 4
     assert sorted(path for path in source.reads if path.startswith("m")) == ["m0.py", "m1.py"]
 
 
-def test_chunks_run_in_parallel_within_the_concurrency_bound(model_server: FakeModelServer) -> None:
-    model_server.set_default(Reply(content='{"findings": []}', delay_s=0.1))
-    result = run(model_server, many_files(9), concurrency=3)
-    requests = model_server.requests
-    assert result.summary.chunks == len(requests) == 9
-    spans = [(r.received_at, r.answered_at) for r in requests]
-    in_flight = max(sum(1 for s, e in spans if s <= t < e) for t, _ in spans)
-    assert in_flight == 3
+class SlowGateway(FakeGateway):
+    """Answers after 0.1 s, counting how many calls are in flight at once."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.in_flight = self.most_in_flight = 0
+        self.gate = threading.Lock()
+
+    def complete(self, system: str, user: str) -> ModelReply:
+        with self.gate:
+            self.in_flight += 1
+            self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        threading.Event().wait(0.1)
+        with self.gate:
+            self.in_flight -= 1
+        return super().complete(system, user)
 
 
-def test_every_changed_line_reaches_the_model(model_server: FakeModelServer) -> None:
-    run(model_server, many_files(6, lines=40), chunk_tokens=500)
-    prompts = "\n".join(r.prompt_text for r in model_server.requests)
+def test_chunks_run_in_parallel_within_the_concurrency_bound() -> None:
+    gateway = SlowGateway()
+    result = run_fake(gateway, many_files(9), concurrency=3)
+    assert result.summary.chunks == len(gateway.calls) == 9
+    assert gateway.most_in_flight == 3
+
+
+def test_every_changed_line_reaches_the_model() -> None:
+    gateway = FakeGateway()
+    run_fake(gateway, many_files(6, lines=40), chunk_tokens=500)
+    prompts = "\n".join(call.prompt_text for call in gateway.calls)
     for n in range(6):
         for i in range(40):
             assert f"value_{n}_{i} = " in prompts
 
 
-def test_one_failed_chunk_is_reported_and_the_rest_goes_on(model_server: FakeModelServer) -> None:
-    def answer(body: dict[str, Any]) -> Reply:
-        prompt = body["messages"][1]["content"]
-        if "### m1.py" in prompt:
-            return error_reply(400)
+def test_one_failed_chunk_is_reported_and_the_rest_goes_on() -> None:
+    def answer(call: Call) -> str | ModelError:
+        if "### m1.py" in call.user:
+            return ModelError("openai/gpt-4.1-mini: HTTP 400 from gw:4000: bad", attempts=1)
         quote = "value_0_3 = os.environ.get('VALUE_0_3', 'default value 3')"
         finding = {"path": "m0.py", "quote": quote, "severity": "low", "category": "style",
                    "title": "t", "body": "b"}  # fmt: skip
-        return findings_reply(finding) if "### m0.py" in prompt else findings_reply()
+        return findings_answer(finding) if "### m0.py" in call.user else findings_answer()
 
-    model_server.respond_with(answer)
-    result = run(model_server, many_files(3))
+    gateway = FakeGateway()
+    gateway.respond_with(answer)
+    result = run_fake(gateway, many_files(3))
     summary = result.summary
     assert (summary.chunks, summary.failed_chunks, summary.files_reviewed) == (3, 1, 2)
     assert [(s.path, s.reason) for s in summary.files_skipped] == [
         ("m1.py", "not reviewed: the model call failed")
     ]
     assert [(f.path, f.line) for f in result.findings] == [("m0.py", 5)]
-    assert summary.errors == ("openai/gpt-4.1-mini: BadRequestError (HTTP 400)",)
+    assert summary.errors == ("openai/gpt-4.1-mini: HTTP 400 from gw:4000: bad",)
+    assert summary.llm_calls == 3 and summary.retries == 0
+
+
+def test_retries_and_fallback_answers_are_summed_over_calls() -> None:
+    gateway = FakeGateway(("openai/gpt-4.1-mini", "openai/gpt-4.1"))
+    gateway.queue(ModelError("down", attempts=4), ModelError("down", attempts=2))
+    result = run_fake(gateway, many_files(3), concurrency=1)
+    summary = result.summary
+    # two failed calls sent 4 and 2 requests; the third call one
+    assert (summary.llm_calls, summary.retries, summary.failed_chunks) == (7, 4, 2)
+
+
+def test_the_client_is_loaded_only_when_something_will_be_sent(tmp_path: Path) -> None:
+    gateway = FakeGateway()
+    cache = ResponseCache(tmp_path, CacheScope(gateway.models, None, 0.1))
+    run_fake(gateway, many_files(2), cache=cache)
+    assert gateway.prepared == 1 and len(gateway.calls) == 2
+    run_fake(gateway, many_files(2), cache=cache)  # every chunk answered by the cache
+    assert gateway.prepared == 1 and len(gateway.calls) == 2
+    run_fake(gateway, "")  # nothing to review, no cache
+    assert gateway.prepared == 1
+
+
+def test_the_cost_cap_uses_the_gateways_price() -> None:
+    unknown = run_fake(FakeGateway(price=None), many_files(2), max_cost_usd=0.01)
+    assert "no price for openai/gpt-4.1-mini" in unknown.summary.note
+    tiny = run_fake(FakeGateway(price=(1.0, 1.0)), many_files(2), max_cost_usd=0.01)
+    assert tiny.summary.chunks == 0 and "budget" in tiny.summary.files_skipped[0].reason
 
 
 INJECTION = """diff --git a/app.py b/app.py

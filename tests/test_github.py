@@ -387,7 +387,9 @@ def test_a_finding_off_the_diff_goes_to_the_summary(
     assert code == 0, err
     [request] = posted_reviews(gh)
     assert [c["line"] for c in request.json["comments"]] == [7]
-    assert [d["reason"] for d in report["dropped"]] == ["not on a line the diff shows"]
+    assert [d["reason"] for d in report["dropped"]] == [
+        "quote matches no line of the diff (possible hallucination)"
+    ]
     assert "Not posted inline" in summary_body(gh) and nowhere["title"] in summary_body(gh)
 
 

@@ -115,7 +115,8 @@ def test_action_passes_inputs_as_environment_only() -> None:
     assert scripts and all("${{" not in script for script in scripts)  # no template injection
     env_values = " ".join(str(v) for step in steps for v in (step.get("env") or {}).values())
     assert all(f"inputs.{name}" in env_values for name in action["inputs"])
-    assert "--require-hashes" in scripts[0] and "ci/requirements.lock" in scripts[0]
+    [install] = [script for script in scripts if "pip install" in script]
+    assert "--require-hashes" in install and "ci/requirements.lock" in install
     assert (root / "ci" / "requirements.lock").is_file()
     assert set(action["outputs"]) == {"findings", "cost-usd"}
     assert action["inputs"]["github-token"]["default"] == "${{ github.token }}"

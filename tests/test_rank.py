@@ -108,6 +108,20 @@ def test_max_comments_keeps_the_first_ones() -> None:
     assert dropped == [("a", "over max-comments")]
 
 
+def test_a_duplicate_of_a_capped_finding_is_not_listed_twice() -> None:
+    kept, dropped = rank(
+        finding(title="Unrelated leak", line=30, end_line=30, code="open(path)", confidence=0.9),
+        finding(confidence=0.8),
+        finding(line=11, end_line=11, confidence=0.7, title="Possible division by zero in total()"),
+        max_comments=1,
+    )
+    assert [f.title for f in kept] == ["Unrelated leak"]
+    assert dropped == [
+        ("Division by zero in total", "over max-comments"),
+        ("Possible division by zero in total()", "duplicate"),
+    ]
+
+
 def test_dropped_findings_keep_what_the_summary_shows() -> None:
     _, (dropped,) = rank_findings([finding(severity="low")], min_severity="high", max_comments=5)
     assert (dropped.path, dropped.line, dropped.severity, dropped.body) == (

@@ -95,7 +95,7 @@ def unknown_cost(result: ReviewResult) -> ReviewResult:
 
 def test_json_report_has_the_contract_shape() -> None:
     report = json.loads(to_json(RESULT))
-    assert report["findings"][0] == {
+    assert report["findings"][1] == {
         "path": "src/app.py",
         "line": 42,
         "end_line": 44,
@@ -109,8 +109,9 @@ def test_json_report_has_the_contract_shape() -> None:
         "source": "llm",
         "fingerprint": "fp-bug",
     }
-    assert [f["fingerprint"] for f in report["findings"]] == ["fp-bug", "fp-style", "fp-secret"]
-    assert report["findings"][1]["suggestion"] is None
+    # by severity, then path and line, whatever order the review produced them in
+    assert [f["fingerprint"] for f in report["findings"]] == ["fp-secret", "fp-bug", "fp-style"]
+    assert report["findings"][2]["suggestion"] is None
     assert report["dropped"] == [
         {
             "path": "src/util.py",
@@ -135,6 +136,8 @@ def test_json_report_has_the_contract_shape() -> None:
             {"path": "big.py", "reason": "budget cap"},
         ],
         "arm": "frontier",
+        "retries": 0,
+        "fallback_calls": 0,
         "cache_hits": 3,
         "errors": ["chunk 4: model timed out"],
         "note": "Set AI_REVIEW_MODEL to enable the model pass.",
@@ -161,7 +164,22 @@ def test_json_summary_leaves_out_what_is_not_known_and_keeps_unknown_cost_null()
         "files_reviewed",
         "files_skipped",
         "arm",
+        "retries",
+        "fallback_calls",
     ]
+    assert (summary["retries"], summary["fallback_calls"]) == (0, 0)
+
+
+def test_retries_and_fallback_answers_show_when_there_were_any() -> None:
+    busy = replace(RESULT, summary=replace(RESULT.summary, retries=4, fallback_calls=1))
+    report = json.loads(to_json(busy))["summary"]
+    assert (report["retries"], report["fallback_calls"]) == (4, 1)
+    text = to_text(busy, width=100, color=False)
+    assert re.search(r"Retries +4", text) and re.search(r"Fallback answers +1", text)
+    markdown = to_markdown(busy)
+    assert "| Model calls | 13 (4 retries, 1 answered by a fallback model) |" in markdown
+    once = replace(RESULT, summary=replace(RESULT.summary, retries=1))
+    assert "| Model calls | 13 (1 retry) |" in to_markdown(once)
 
 
 def test_json_is_indented_unicode_and_ends_with_a_newline() -> None:
@@ -265,11 +283,12 @@ def test_markdown_left_side_findings_say_so() -> None:
 # --- text ---------------------------------------------------------------------------------
 
 
-def test_text_shows_findings_by_file_with_code_and_summary() -> None:
+def test_text_shows_findings_by_severity_with_code_and_summary() -> None:
     text = to_text(unknown_cost(RESULT), width=100, color=False)
     assert "\x1b[" not in text
-    assert re.search(r"^src/app\.py ─+$", text, re.MULTILINE)
-    assert re.search(r"^deploy/config\.ts ─+$", text, re.MULTILINE)
+    assert re.search(r"^Critical \(1\) ─+$", text, re.MULTILINE)
+    assert re.search(r"^High \(1\) ─+$", text, re.MULTILINE)
+    assert "deploy/config.ts:7" in text
     assert "HIGH [bug] Total ignores the quantity" in text
     assert "src/app.py:42-44" in text
     assert "42 total = price + qty" in text
@@ -282,9 +301,10 @@ def test_text_shows_findings_by_file_with_code_and_summary() -> None:
     assert re.search(r"Cache hits +3", text)
     assert "Note: Set AI_REVIEW_MODEL to enable the model pass." in text
     assert "Error: chunk 4: model timed out" in text
-    # files in path order, findings by line within a file
-    assert text.index("deploy/config.ts ─") < text.index("src/app.py ─")
-    assert text.index("Unused import") < text.index("Total ignores the quantity")
+    # by severity (critical, high, medium), then path and line
+    assert text.index("deploy/config.ts:7") < text.index("src/app.py:42-44")
+    assert text.index("Total ignores the quantity") < text.index("Unused import")
+    assert "Retries" not in text and "Fallback" not in text  # shown only when not zero
 
 
 def test_text_prints_model_markup_literally() -> None:

@@ -69,7 +69,7 @@ def telemetry(
     target = tmp_path / "telemetry.jsonl"
     cache = ["--cache-dir", str(tmp_path / "cache")]
     runs = [("frontier", "A", cache, 0), ("frontier", "B", cache, 0), ("frontier", "A", cache, 0)]
-    runs += [("open", "A", [], 0), ("open", "B", [], 3)]
+    runs += [("open", "A", [], 0), ("open", "B", [], 2)]  # a 400 on every model: exit 2
     for arm, diff, extra, code in runs:
         args = ["--diff", str(diffs[diff]), "--config", str(config), "--arm", arm, *extra]
         assert main([*args, "--format", "json", "--telemetry", str(target)]) == code

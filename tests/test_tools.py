@@ -282,4 +282,5 @@ def test_a_conversation_that_fails_falls_back_then_fails_the_chunk_only_when_all
     model_server.queue(error_reply(400), error_reply(400))
     result = review(request, settings, gateway, source, toolboxes=(repository_tools(source),))
     assert result.summary.failed_chunks == 1
-    assert "BadRequestError (HTTP 400)" in result.summary.errors[0]
+    assert "HTTP 400 from 127.0.0.1" in result.summary.errors[0]
+    assert "scripted 400" in result.summary.errors[0]  # the gateway's own message

@@ -33,20 +33,17 @@ def verdict(result: ReviewResult) -> str:
     return line
 
 
+def report_order(findings: Iterable[Finding]) -> list[Finding]:
+    """The order every report lists findings in: by severity, then path and line."""
+    return sorted(findings, key=lambda f: (severity_rank(f.severity), f.path, f.line, f.end_line))
+
+
 def by_severity(findings: Iterable[Finding]) -> list[tuple[Severity, list[Finding]]]:
-    """Findings grouped by severity, most severe first, in their original order within a group."""
-    ordered = sorted(findings, key=lambda finding: severity_rank(finding.severity))
+    """Findings grouped by severity, most severe first, by path and line within a group."""
+    ordered = report_order(findings)
     groups: dict[Severity, list[Finding]] = {}
     for finding in ordered:
         groups.setdefault(finding.severity, []).append(finding)
-    return list(groups.items())
-
-
-def by_path(findings: Iterable[Finding]) -> list[tuple[str, list[Finding]]]:
-    """Findings grouped by file (sorted by path), by line within a file."""
-    groups: dict[str, list[Finding]] = {}
-    for finding in sorted(findings, key=lambda finding: (finding.path, finding.line)):
-        groups.setdefault(finding.path, []).append(finding)
     return list(groups.items())
 
 

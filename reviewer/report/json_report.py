@@ -7,11 +7,12 @@ from dataclasses import asdict
 from typing import Any
 
 from reviewer.model import Dropped, Finding, PassFigures, ReviewResult, Summary
+from reviewer.report.common import report_order
 
 
 def to_json(result: ReviewResult) -> str:
     report = {
-        "findings": [finding_dict(finding) for finding in result.findings],
+        "findings": [finding_dict(finding) for finding in report_order(result.findings)],
         "dropped": [dropped_dict(dropped) for dropped in result.dropped],
         "summary": summary_dict(result.summary),
     }
@@ -68,6 +69,8 @@ def summary_dict(summary: Summary) -> dict[str, Any]:
         data["cache_hits"] = summary.cache_hits
     if summary.saved_usd is not None:  # what the cache hits cost when first paid for
         data["saved_usd"] = round(summary.saved_usd, 8)
+    data["retries"] = summary.retries
+    data["fallback_calls"] = summary.fallback_calls
     if summary.errors:
         data["errors"] = list(summary.errors)
     if summary.note:

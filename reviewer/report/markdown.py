@@ -119,7 +119,7 @@ def _rows(summary: Summary, head_sha: str | None) -> list[tuple[str, str]]:
         rows.append(("Arm", inline_code(summary.arm)))
     rows += [
         ("Chunks (failed)", f"{summary.chunks} ({summary.failed_chunks})"),
-        ("Model calls", str(summary.llm_calls)),
+        ("Model calls", _calls(summary)),
         ("Tokens in / out", _tokens(summary)),
         ("Cost (USD)", format_cost(summary.cost_usd)),
         ("Latency total / model", _latency(summary)),
@@ -132,6 +132,15 @@ def _rows(summary: Summary, head_sha: str | None) -> list[tuple[str, str]]:
     if head_sha:
         rows.append(("Reviewed head", inline_code(head_sha[:7])))
     return rows
+
+
+def _calls(summary: Summary) -> str:
+    """Requests sent, with the retries and fallback answers among them when there were any."""
+    retries = f"{summary.retries} {'retry' if summary.retries == 1 else 'retries'}"
+    extra = [retries] if summary.retries else []
+    if summary.fallback_calls:
+        extra.append(f"{summary.fallback_calls} answered by a fallback model")
+    return f"{summary.llm_calls} ({', '.join(extra)})" if extra else str(summary.llm_calls)
 
 
 def _tokens(summary: Summary) -> str:

@@ -24,7 +24,7 @@ from rich.text import Text
 
 from reviewer.model import Finding, ReviewResult, Summary
 from reviewer.report.common import (
-    by_path,
+    by_severity,
     depth_rows,
     format_cost,
     format_seconds,
@@ -76,8 +76,8 @@ def _lexer_for(filename: str) -> str:
 
 def _renderables(result: ReviewResult) -> Iterator[RenderableType]:
     yield Text(f"AI review: {verdict(result)}", style="bold")
-    for path, findings in by_path(result.findings):
-        yield Rule(Text(terminal_safe(path), style="bold"), align="left")
+    for severity, findings in by_severity(result.findings):
+        yield Rule(Text(f"{severity.capitalize()} ({len(findings)})", style="bold"), align="left")
         for finding in findings:
             yield from _finding(finding)
     if result.dropped:
@@ -154,6 +154,7 @@ def _summary_rows(summary: Summary) -> list[tuple[str, str]]:
         ("Chunks", str(summary.chunks)),
         ("Failed chunks", str(summary.failed_chunks)),
         ("Model calls", str(summary.llm_calls)),
+        *_retry_rows(summary),
         ("Prompt tokens", f"{summary.prompt_tokens:,}"),
         ("Completion tokens", f"{summary.completion_tokens:,}"),
         ("Cached tokens", f"{summary.cached_tokens:,}"),
@@ -164,6 +165,13 @@ def _summary_rows(summary: Summary) -> list[tuple[str, str]]:
         ("Cache hits", _cache_hits(summary)),
         *depth_rows(summary),
     ]
+
+
+def _retry_rows(summary: Summary) -> list[tuple[str, str]]:
+    rows = [("Retries", str(summary.retries))] if summary.retries else []
+    if summary.fallback_calls:
+        rows.append(("Fallback answers", str(summary.fallback_calls)))
+    return rows
 
 
 def _cache_hits(summary: Summary) -> str:

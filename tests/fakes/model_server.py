@@ -7,6 +7,8 @@ the real litellm client is exercised over real HTTP.
 from __future__ import annotations
 
 import json
+import socket
+import struct
 import threading
 import time
 from collections import deque
@@ -29,6 +31,9 @@ class Reply:
     completion_tokens: int | None = None
     cached_tokens: int = 0
     raw_body: str | None = None
+    content_type: str = "application/json"
+    drip_s: float = 0.0  # send the body one byte at a time, this long apart
+    reset: bool = False  # close the connection abruptly instead of answering
     tool_calls: tuple[tuple[str, dict[str, Any]], ...] = ()  # (name, arguments) to request
 
 
@@ -49,10 +54,16 @@ def findings_reply(*findings: dict[str, Any], **kwargs: Any) -> Reply:
     return Reply(content=f"Here is my review.\n```json\n{body}\n```\n", **kwargs)
 
 
-def error_reply(status: int, retry_after: str | None = None) -> Reply:
+def error_reply(status: int, retry_after: str | None = None, message: str = "") -> Reply:
     headers = (("Retry-After", retry_after),) if retry_after is not None else ()
-    message = {"error": {"message": f"scripted {status}", "type": "server_error"}}
-    return Reply(status=status, headers=headers, raw_body=json.dumps(message))
+    error = {"error": {"message": message or f"scripted {status}", "type": "server_error"}}
+    return Reply(status=status, headers=headers, raw_body=json.dumps(error))
+
+
+def html_reply(status: int = 200) -> Reply:
+    """What a misrouted base URL or a proxy's error page sends: HTML, not the API's JSON."""
+    page = "<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>"
+    return Reply(status=status, raw_body=page, content_type="text/html")
 
 
 @dataclass
@@ -88,6 +99,7 @@ class _State:
     default: Reply = field(default_factory=findings_reply)
     requests: list[Recorded] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    stopping: threading.Event = field(default_factory=threading.Event)
 
     def next_reply(self, body: dict[str, Any]) -> Reply:
         with self.lock:
@@ -110,7 +122,9 @@ class FakeModelServer:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
 
     @property
     def base_url(self) -> str:
@@ -140,6 +154,7 @@ class FakeModelServer:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        self.state.stopping.set()  # a dripping answer stops at once
         self._server.shutdown()
         self._server.server_close()
         self._thread.join()
@@ -166,20 +181,39 @@ class _Handler(BaseHTTPRequestHandler):
         if reply.delay_s:
             time.sleep(reply.delay_s)
         record.answered_at = time.monotonic()
-        if reply.status != 200:
-            self._send(reply.status, reply.raw_body or "{}", reply.headers)
+        if reply.reset:
+            # SO_LINGER 0: close sends a TCP RST, what a crashing proxy does
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.connection.close()
             return
-        self._send(200, reply.raw_body or _completion(body, reply), reply.headers)
+        text = reply.raw_body or ("{}" if reply.status != 200 else _completion(body, reply))
+        self._send(reply.status, text, reply.headers, reply)
 
-    def _send(self, status: int, text: str, headers: tuple[tuple[str, str], ...]) -> None:
+    def _send(
+        self,
+        status: int,
+        text: str,
+        headers: tuple[tuple[str, str], ...],
+        reply: Reply | None = None,
+    ) -> None:
         data = text.encode()
         self.send_response(status)
-        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Type", reply.content_type if reply else "application/json")
         self.send_header("Content-Length", str(len(data)))
         for name, value in headers:
             self.send_header(name, value)
         self.end_headers()
-        self.wfile.write(data)
+        if reply is None or not reply.drip_s:
+            self.wfile.write(data)
+            return
+        for byte in data:  # a slow upstream: every read succeeds, the body never ends in time
+            if self.server_state.stopping.wait(reply.drip_s):
+                return
+            try:
+                self.wfile.write(bytes([byte]))
+                self.wfile.flush()
+            except OSError:  # the client gave up: what a deadline is for
+                return
 
 
 def _completion(request: dict[str, Any], reply: Reply) -> str:
