@@ -31,13 +31,13 @@ def _local(args: argparse.Namespace, config: Config, root: Path | None) -> Platf
 
 
 def _github(args: argparse.Namespace, config: Config, root: Path | None) -> Platform:
-    from reviewer.platforms import github
+    from reviewer.platforms.github import platform as github
 
     return github.from_environment(args, config, root, os.environ)
 
 
 def _gitlab(args: argparse.Namespace, config: Config, root: Path | None) -> Platform:
-    from reviewer.platforms import gitlab
+    from reviewer.platforms.gitlab import platform as gitlab
 
     return gitlab.from_environment(args, config, root, os.environ)
 
@@ -53,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
     kind = _kind(args)
     root = repo_root(args.repo_root)
     if kind == "github":
-        from reviewer.platforms.github_env import refuse_fork_checkout
+        from reviewer.platforms.github.env import refuse_fork_checkout
 
         refuse_fork_checkout(os.environ, root)
     config = load_config(root or Path.cwd(), args.config, _flags(args))

@@ -604,7 +604,7 @@ def test_server_errors_that_outlast_the_retries_exit_3(
     job: Job,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from reviewer.platforms import github_api
+    from reviewer.platforms.github import api as github_api
 
     monkeypatch.setattr(github_api, "RETRIES", 1)
     open_pull(gh)
@@ -720,7 +720,7 @@ def test_the_session_is_closed_once_whatever_happens(
     job: Job,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from reviewer.platforms import github_api
+    from reviewer.platforms.github import api as github_api
 
     closed: list[github_api.GitHubAPI] = []
     close = github_api.GitHubAPI.close

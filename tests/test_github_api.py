@@ -8,9 +8,9 @@ from collections.abc import Iterator
 import pytest
 
 from reviewer.errors import PlatformError, UsageError
-from reviewer.platforms.github_api import GitHubAPI, ReadOnlyToken
-from reviewer.platforms.github_env import GitHubTarget
-from reviewer.platforms.github_post import ReviewRefused
+from reviewer.platforms.github.api import GitHubAPI, ReadOnlyToken
+from reviewer.platforms.github.env import GitHubTarget
+from reviewer.platforms.github.post import ReviewRefused
 from tests.fakes.github_server import FakeGitHub, PullFile
 
 REPO = "octo/shop"
@@ -115,7 +115,7 @@ def test_write_errors_are_translated(gh: FakeGitHub) -> None:
 
 
 def test_unreachable_server(gh: FakeGitHub, monkeypatch: pytest.MonkeyPatch) -> None:
-    from reviewer.platforms import github_api
+    from reviewer.platforms.github import api as github_api
 
     monkeypatch.setattr(github_api, "RETRIES", 0)  # connection errors back off for real
     with socket.socket() as probe:

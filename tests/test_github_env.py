@@ -9,7 +9,7 @@ import pytest
 
 from reviewer.cli import main
 from reviewer.errors import UsageError
-from reviewer.platforms.github_env import DEFAULT_API_URL, detect, refuse_fork_checkout
+from reviewer.platforms.github.env import DEFAULT_API_URL, detect, refuse_fork_checkout
 
 REPO = "octo/shop"
 

@@ -22,17 +22,17 @@ from reviewer.platforms.common import (
     summary_marker,
     with_not_posted,
 )
-from reviewer.platforms.github import to_diff
-from reviewer.platforms.github_actions import (
+from reviewer.platforms.github.actions import (
     annotation,
     append_outputs,
     append_step_summary,
     escape_data,
     escape_property,
 )
-from reviewer.platforms.github_api import ChangedFile
-from reviewer.platforms.github_post import ReviewRefused, plan_review, post_bounded, review_comment
-from reviewer.platforms.gitlab_position import suggestion_block
+from reviewer.platforms.github.api import ChangedFile
+from reviewer.platforms.github.platform import to_diff
+from reviewer.platforms.github.post import ReviewRefused, plan_review, post_bounded, review_comment
+from reviewer.platforms.gitlab.position import suggestion_block
 
 # Hunk 1: old 1-3 / new 1-4; hunk 2: old 10-11 / new 11-12.
 PATCH = (

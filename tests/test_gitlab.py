@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from reviewer.cli import main
-from reviewer.platforms.gitlab_env import detect
+from reviewer.platforms.gitlab.env import detect
 from tests.fakes.gitlab_server import LINE_CODE_ERROR, FakeGitLab, MRDiff, line_code
 from tests.fakes.model_server import FakeModelServer, findings_reply
 

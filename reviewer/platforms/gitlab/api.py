@@ -25,8 +25,8 @@ from gitlab.exceptions import (
 from reviewer import __version__
 from reviewer.context import decode_file
 from reviewer.errors import PlatformError, ReviewError, UsageError
-from reviewer.platforms.gitlab_env import GitLabTarget
-from reviewer.platforms.gitlab_position import DiffRefs
+from reviewer.platforms.gitlab.env import GitLabTarget
+from reviewer.platforms.gitlab.position import DiffRefs
 
 MAX_RETRIES = 6  # python-gitlab waits 0.1 s * 2**n between transient retries: ~6 s in all
 TIMEOUT_S = 60.0

@@ -26,9 +26,9 @@ from reviewer.platforms.common import (
     summary_marker,
     with_not_posted,
 )
-from reviewer.platforms.gitlab_acceptance import acceptance
-from reviewer.platforms.gitlab_api import GitLabAPI, MergeRequest, Note, PositionRefused
-from reviewer.platforms.gitlab_position import DiffRefs, position_for, suggestion_block
+from reviewer.platforms.gitlab.acceptance import acceptance
+from reviewer.platforms.gitlab.api import GitLabAPI, MergeRequest, Note, PositionRefused
+from reviewer.platforms.gitlab.position import DiffRefs, position_for, suggestion_block
 from reviewer.report.common import one_line
 from reviewer.report.markdown import to_markdown
 

@@ -29,8 +29,8 @@ from github.PullRequestComment import PullRequestComment
 from reviewer import __version__
 from reviewer.context import decode_file
 from reviewer.errors import PlatformError, ReviewError, UsageError
-from reviewer.platforms.github_env import GitHubTarget
-from reviewer.platforms.github_post import ReviewRefused
+from reviewer.platforms.github.env import GitHubTarget
+from reviewer.platforms.github.post import ReviewRefused
 
 PER_PAGE = 100
 TIMEOUT_S = 30

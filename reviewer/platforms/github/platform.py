@@ -31,16 +31,16 @@ from reviewer.platforms.common import (
     summary_marker,
     with_not_posted,
 )
-from reviewer.platforms.github_acceptance import earlier_acceptance
-from reviewer.platforms.github_actions import (
+from reviewer.platforms.github.acceptance import earlier_acceptance
+from reviewer.platforms.github.actions import (
     annotation,
     append_outputs,
     append_step_summary,
     workflow_command,
 )
-from reviewer.platforms.github_api import ChangedFile, Comment, GitHubAPI, ReadOnlyToken
-from reviewer.platforms.github_env import GitHubTarget, detect
-from reviewer.platforms.github_post import ReviewPlan, plan_review, post_bounded
+from reviewer.platforms.github.api import ChangedFile, Comment, GitHubAPI, ReadOnlyToken
+from reviewer.platforms.github.env import GitHubTarget, detect
+from reviewer.platforms.github.post import ReviewPlan, plan_review, post_bounded
 from reviewer.report.markdown import to_markdown
 
 ACTIONS_BOT = "github-actions[bot]"  # who the Actions GITHUB_TOKEN writes as

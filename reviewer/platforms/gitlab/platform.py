@@ -19,9 +19,9 @@ from reviewer.engine import ReviewInput
 from reviewer.model import ReviewResult, Skipped
 from reviewer.platforms.base import Change, Published
 from reviewer.platforms.common import checkout_head, restrict_to
-from reviewer.platforms.gitlab_api import GitLabAPI, connect
-from reviewer.platforms.gitlab_env import GitLabTarget, detect
-from reviewer.platforms.gitlab_post import Fetched, Summary, last_summary, publish
+from reviewer.platforms.gitlab.api import GitLabAPI, connect
+from reviewer.platforms.gitlab.env import GitLabTarget, detect
+from reviewer.platforms.gitlab.post import Fetched, Summary, last_summary, publish
 
 
 def from_environment(
