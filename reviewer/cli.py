@@ -6,18 +6,11 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
-from typing import NoReturn
 
 from reviewer import __version__
-from reviewer.errors import ReviewError, UsageError
+from reviewer.errors import ReviewError
 from reviewer.model import REPORT_FORMATS, SEVERITIES
-
-
-class Parser(argparse.ArgumentParser):
-    """argparse whose errors are our one-line usage errors (exit 2), not its usage dump."""
-
-    def error(self, message: str) -> NoReturn:
-        raise UsageError(f"{message} (see `{self.prog} --help`)")
+from reviewer.usage import Parser
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -17,16 +17,16 @@ from reviewer.cache import ResponseCache
 from reviewer.chunk import Chunk, build_chunks
 from reviewer.config import Config
 from reviewer.context import ContextSource, read_guidelines
-from reviewer.diff import Diff, FileDiff
+from reviewer.diff import FileDiff
 from reviewer.dispatch import ChunkJob, ChunkOutcome, Progress, run_chunks
 from reviewer.gateway import Gateway, price_per_token
-from reviewer.model import CallRecord, Finding, ReviewResult, Skipped, Summary
+from reviewer.model import CallRecord, Finding, ReviewInput, ReviewResult, Skipped, Summary
 from reviewer.prompt import PromptInputs, render_review, render_system
 from reviewer.rank import rank_findings
 from reviewer.redact import redact_diff, redact_text
 from reviewer.select import select_files
 
-__all__ = ["Progress", "ReviewInput", "review"]
+__all__ = ["Progress", "ReviewInput", "review"]  # ReviewInput: re-exported from model
 NO_MODEL_NOTE = (
     "Built-in checks only: set AI_REVIEW_MODEL (or --model, e.g. openai/gpt-4.1-mini) "
     "and the provider's API key to add the model review."
@@ -35,16 +35,6 @@ UNKNOWN_PRICE_NOTE = (
     "max_cost_usd not applied: litellm has no price for {model}, so the cost cannot be "
     "estimated before sending; {rest}."
 )
-
-
-@dataclass(frozen=True)
-class ReviewInput:
-    """What is reviewed: the diff, and what the platform knows about the change."""
-
-    diff: Diff
-    title: str = ""
-    description: str = ""
-    unavailable: tuple[Skipped, ...] = ()  # files the platform sent without a patch
 
 
 @dataclass

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, Protocol
 
-if TYPE_CHECKING:
-    from reviewer.answer import RawFinding
+if TYPE_CHECKING:  # a type only: the diff model imports nothing of ours either
+    from reviewer.diff import Diff
 
 Severity = Literal["critical", "high", "medium", "low"]
 Category = Literal["bug", "security", "performance", "maintainability", "style", "docs", "test"]
@@ -32,6 +32,47 @@ def severity_rank(severity: str) -> int:
     """0 for the most severe; unknown severities sort last."""
     ranks: dict[str, int] = {name: rank for rank, name in enumerate(SEVERITIES)}
     return ranks.get(severity, len(SEVERITIES))
+
+
+@dataclass(frozen=True)
+class ReviewInput:
+    """What is reviewed: the diff, and what the platform knows about the change."""
+
+    diff: Diff
+    title: str = ""
+    description: str = ""
+    unavailable: tuple[Skipped, ...] = ()  # files the platform sent without a patch
+
+
+@dataclass(frozen=True)
+class RawFinding:
+    """A finding as the model stated it, validated but not yet anchored onto the diff."""
+
+    path: str
+    line: int | None
+    end_line: int | None
+    quote: str
+    severity: Severity
+    category: Category
+    title: str
+    body: str
+    suggestion: str | None
+    confidence: float
+
+
+class Located(Protocol):
+    """What a dropped entry keeps of a finding, anchored or as the model stated it."""
+
+    @property
+    def path(self) -> str: ...
+    @property
+    def line(self) -> int | None: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def severity(self) -> str: ...
+    @property
+    def body(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -68,7 +109,7 @@ class Dropped:
     body: str = ""
 
     @classmethod
-    def of(cls, finding: Finding | RawFinding, reason: str) -> Dropped:
+    def of(cls, finding: Located, reason: str) -> Dropped:
         """A finding, anchored or as the model stated it, with why it is not inline."""
         return cls(
             finding.path, finding.line, finding.title, reason, finding.severity, finding.body

@@ -21,8 +21,8 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from reviewer.cli import Parser
 from reviewer.errors import UsageError
+from reviewer.usage import Parser
 
 NO_GROUP = "(none)"
 _NUMBERS = ("llm_calls", "prompt_tokens", "completion_tokens", "findings", "failed_chunks")

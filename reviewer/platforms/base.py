@@ -6,8 +6,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from reviewer.context import ContextSource
-from reviewer.engine import ReviewInput
-from reviewer.model import Acceptance, Finding, ReviewResult
+from reviewer.model import Acceptance, Finding, ReviewInput, ReviewResult
 
 
 @dataclass(frozen=True)

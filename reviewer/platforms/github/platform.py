@@ -17,8 +17,7 @@ from pathlib import Path
 from reviewer.config import Config
 from reviewer.context import ContextSource, LocalCheckout, RemoteFiles
 from reviewer.diff import Diff, FileDiff, FileStatus, parse_file_patch
-from reviewer.engine import ReviewInput
-from reviewer.model import Finding, ReviewResult, Skipped
+from reviewer.model import Finding, ReviewInput, ReviewResult, Skipped
 from reviewer.platforms.base import Change, Published
 from reviewer.platforms.common import (
     checkout_head,

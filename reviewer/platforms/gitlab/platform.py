@@ -15,8 +15,7 @@ from typing import Any
 from reviewer.config import Config
 from reviewer.context import ContextSource, LocalCheckout, RemoteFiles
 from reviewer.diff import Diff, FileDiff, FileStatus, parse_file_patch
-from reviewer.engine import ReviewInput
-from reviewer.model import ReviewResult, Skipped
+from reviewer.model import ReviewInput, ReviewResult, Skipped
 from reviewer.platforms.base import Change, Published
 from reviewer.platforms.common import checkout_head, restrict_to
 from reviewer.platforms.gitlab.api import GitLabAPI, connect
