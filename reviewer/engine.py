@@ -20,7 +20,15 @@ from reviewer.context import ContextSource, read_guidelines
 from reviewer.diff import FileDiff
 from reviewer.dispatch import ChunkJob, ChunkOutcome, Progress, run_chunks
 from reviewer.gateway import Gateway, price_per_token
-from reviewer.model import CallRecord, Finding, ReviewInput, ReviewResult, Skipped, Summary
+from reviewer.model import (
+    CallRecord,
+    Finding,
+    ReviewInput,
+    ReviewResult,
+    SkipCode,
+    Skipped,
+    Summary,
+)
 from reviewer.prompt import PromptInputs, render_review, render_system
 from reviewer.rank import rank_findings
 from reviewer.redact import redact_diff, redact_text
@@ -168,10 +176,16 @@ def _result(
         cache_hits=len(hits) if plan.caching else None,
         saved_usd=_total_cost(hits) if plan.caching else None,
         errors=tuple(sorted({c.error for c in calls if c.error})),
-        note=plan.note if plan.models else NO_MODEL_NOTE,
+        notes=_notes(plan),
     )
     dropped = [d for o in outcomes for d in o.dropped] + ranked_out
     return ReviewResult(tuple(findings), tuple(dropped), summary, calls)
+
+
+def _notes(plan: _Plan) -> tuple[str, ...]:
+    if not plan.models:
+        return (NO_MODEL_NOTE,)
+    return (plan.note,) if plan.note else ()
 
 
 def _total_cost(calls: tuple[CallRecord, ...]) -> float | None:
@@ -188,4 +202,4 @@ def _model_phase(outcomes: list[ChunkOutcome]) -> float:
 
 def _failed_files(failed: list[Chunk]) -> tuple[Skipped, ...]:
     paths = dict.fromkeys(f.path for chunk in failed for f in chunk.files)
-    return tuple(Skipped(path, "not reviewed: the model call failed") for path in paths)
+    return tuple(Skipped(path, SkipCode.MODEL_FAILED) for path in paths)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import TYPE_CHECKING, Literal, Protocol
 
 if TYPE_CHECKING:  # a type only: the diff model imports nothing of ours either
@@ -97,6 +98,46 @@ class Finding:
     new_line: int | None = None  # new-file number of the first line, when it has one
 
 
+class DropCode(StrEnum):
+    """Why a finding is not reported inline. Behaviour (exit codes, telemetry) reads the code;
+    the words are the reporters' (reviewer.report.reasons), with the entry's `detail`."""
+
+    DUPLICATE = "duplicate"
+    BELOW_MIN_SEVERITY = "below_min_severity"
+    OVER_MAX_COMMENTS = "over_max_comments"  # still a finding: a --fail-on gate counts it
+    FILE_NOT_IN_DIFF = "file_not_in_diff"
+    NOT_ON_DIFF = "not_on_diff"  # its quote matches no line the model was shown
+    INVALID = "invalid"  # detail: what is wrong with the model's entry
+    VERIFIER_REJECTED = "verifier_rejected"  # detail: the verifier's sentence
+    CANNOT_GO_INLINE = "cannot_go_inline"  # detail: why the platform has no place for it
+    REFUSED = "refused"  # detail: what the platform answered
+    READ_ONLY = "read_only"  # the token may not post
+
+
+class SkipCode(StrEnum):
+    """Why a file (or part of one) was not reviewed; worded by the reporters as well."""
+
+    BINARY = "binary"
+    DELETED = "deleted"
+    EXCLUDED = "excluded"
+    NOT_INCLUDED = "not_included"
+    LOCK_FILE = "lock_file"
+    GENERATED = "generated"
+    VENDORED = "vendored"
+    MINIFIED = "minified"
+    EMPTY_NEW_FILE = "empty_new_file"
+    MODE_CHANGE = "mode_change"
+    UNCHANGED_COPY = "unchanged_copy"  # detail: "renamed" or "copied"
+    NO_CONTENT_CHANGE = "no_content_change"
+    OVER_BUDGET = "over_budget"  # detail: which budget
+    PARTLY_OVER_BUDGET = "partly_over_budget"  # detail: which budget
+    MODEL_FAILED = "model_failed"
+    UNAVAILABLE = "unavailable"  # detail: what the platform says about the missing patch
+
+
+BUDGET_SKIPS = frozenset({SkipCode.OVER_BUDGET, SkipCode.PARTLY_OVER_BUDGET})
+
+
 @dataclass(frozen=True)
 class Dropped:
     """A finding that is not reported inline, and why: nothing is dropped silently."""
@@ -104,15 +145,16 @@ class Dropped:
     path: str
     line: int | None
     title: str
-    reason: str
+    code: DropCode
+    detail: str = ""
     severity: str = "medium"
     body: str = ""
 
     @classmethod
-    def of(cls, finding: Located, reason: str) -> Dropped:
+    def of(cls, finding: Located, code: DropCode, detail: str = "") -> Dropped:
         """A finding, anchored or as the model stated it, with why it is not inline."""
         return cls(
-            finding.path, finding.line, finding.title, reason, finding.severity, finding.body
+            finding.path, finding.line, finding.title, code, detail, finding.severity, finding.body
         )
 
 
@@ -121,7 +163,8 @@ class Skipped:
     """A file (or part of one) that was not reviewed, and why."""
 
     path: str
-    reason: str
+    code: SkipCode
+    detail: str = ""
 
 
 @dataclass(frozen=True)
@@ -166,7 +209,7 @@ class Summary:
     cache_hits: int | None = None  # None when the response cache is off
     saved_usd: float | None = None  # what the cache hits cost when first answered
     errors: tuple[str, ...] = ()
-    note: str = ""  # one line for the reader, e.g. how to enable the model pass
+    notes: tuple[str, ...] = ()  # lines for the reader, e.g. how to enable the model pass
 
 
 @dataclass(frozen=True)

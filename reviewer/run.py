@@ -16,33 +16,34 @@ from reviewer.config import Config, load_config
 from reviewer.engine import Progress, review
 from reviewer.errors import InputError, UsageError
 from reviewer.gateway import LiteLLMGateway
-from reviewer.model import ReviewResult, severity_rank
+from reviewer.model import DropCode, ReviewResult, severity_rank
+from reviewer.options import Options
 from reviewer.platforms.base import Change, Platform, Published
-from reviewer.rank import OVER_MAX_COMMENTS
 from reviewer.report import render
 from reviewer.routing import Route, resolve_headers, route
 from reviewer.telemetry import TelemetryFile, open_telemetry
 
 
-def _local(args: argparse.Namespace, config: Config, root: Path | None) -> Platform:
+def _local(options: Options, root: Path | None) -> Platform:
     from reviewer.platforms.local import LocalDiff
 
-    return LocalDiff(args.diff, root)
+    assert options.diff is not None  # the kind is "diff" exactly when --diff is given
+    return LocalDiff(options.diff, root)
 
 
-def _github(args: argparse.Namespace, config: Config, root: Path | None) -> Platform:
+def _github(options: Options, root: Path | None) -> Platform:
     from reviewer.platforms.github import platform as github
 
-    return github.from_environment(args, config, root, os.environ)
+    return github.from_environment(options.repo, options.pr, root, os.environ)
 
 
-def _gitlab(args: argparse.Namespace, config: Config, root: Path | None) -> Platform:
+def _gitlab(options: Options, root: Path | None) -> Platform:
     from reviewer.platforms.gitlab import platform as gitlab
 
-    return gitlab.from_environment(args, config, root, os.environ)
+    return gitlab.from_environment(options.project, options.mr, root, os.environ)
 
 
-PLATFORMS: dict[str, Callable[[argparse.Namespace, Config, Path | None], Platform]] = {
+PLATFORMS: dict[str, Callable[[Options, Path | None], Platform]] = {
     "diff": _local,
     "github": _github,
     "gitlab": _gitlab,
@@ -50,25 +51,32 @@ PLATFORMS: dict[str, Callable[[argparse.Namespace, Config, Path | None], Platfor
 
 
 def run(args: argparse.Namespace) -> int:
-    kind = _kind(args)
-    root = repo_root(args.repo_root)
-    if kind == "github":
+    options = Options.from_args(args)
+    root = repo_root(options.repo_root)
+    if options.kind == "github":
         from reviewer.platforms.github.env import refuse_fork_checkout
 
         refuse_fork_checkout(os.environ, root)
-    config = load_config(root or Path.cwd(), args.config, _flags(args))
-    telemetry = open_telemetry(args.telemetry) if args.telemetry else None  # fail before paying
-    platform = PLATFORMS[kind](args, config, root)
+    config = load_config(root or Path.cwd(), options.config, dict(options.config_flags))
+    telemetry = open_telemetry(options.telemetry) if options.telemetry else None  # fail early
+    platform = PLATFORMS[options.kind](options, root)
     try:
-        change = platform.fetch(full=args.full)
-        if kind == "diff" and not change.review_input.diff.files:
+        change = platform.fetch(full=review_all(options, config))
+        if options.kind == "diff" and not change.review_input.diff.files:
             print("ai-review: nothing to review: the diff is empty", file=sys.stderr)
             return 0
-        result = _review(change, config, args, posting=kind != "diff")
-        _publish(platform, change, result, args, telemetry)
+        result = _review(change, config, options)
+        _publish(platform, change, result, options, telemetry)
     finally:  # its HTTP session, whatever happened
         platform.close()
     return exit_code(result, config)
+
+
+def review_all(options: Options, config: Config) -> bool:
+    """Review the whole change, not only what changed since the last review: asked for, or
+    a --fail-on gate, which must see every finding (the cache keeps unchanged parts free;
+    only the posting then skips what stands already)."""
+    return options.full or config.fail_on is not None
 
 
 KEY_REFUSED = (
@@ -77,36 +85,28 @@ KEY_REFUSED = (
 )
 
 
-def _kind(args: argparse.Namespace) -> str:
-    if args.diff is not None:
-        return "diff"
-    if args.github or args.gitlab:
-        return "github" if args.github else "gitlab"
-    raise UsageError("say what to review: --diff PATH, --github or --gitlab (see --help)")
-
-
 def _publish(
     platform: Platform,
     change: Change,
     result: ReviewResult,
-    args: argparse.Namespace,
+    options: Options,
     telemetry: TelemetryFile | None,
 ) -> None:
     published: Published | None = None
     try:
-        published = platform.publish(change, result, dry_run=args.dry_run)
+        published = platform.publish(change, result, dry_run=options.dry_run)
+        for line in published.log:  # the job log; stdout carries the report
+            print(line, file=sys.stderr)
     finally:  # the review is recorded and reported even when posting it failed
         if telemetry is not None:
             telemetry.record(change, result, published)
-        _write_report(result, args)
+        _write_report(result, options)
 
 
-def _review(
-    change: Change, config: Config, args: argparse.Namespace, *, posting: bool
-) -> ReviewResult:
-    chosen = route(config, change.identity, args.arm)
-    gateway, note = _gateway(chosen, config, posting=posting) if chosen else (None, "")
-    cache = _cache(chosen, config, change, args.no_cache) if gateway and chosen else None
+def _review(change: Change, config: Config, options: Options) -> ReviewResult:
+    chosen = route(config, change.identity, options.arm)
+    gateway, note = _gateway(chosen, config, posting=options.posting) if chosen else (None, "")
+    cache = _cache(chosen, config, change, options.no_cache) if gateway and chosen else None
     with _progress_bar() as progress:
         result = review(
             change.review_input,
@@ -117,7 +117,7 @@ def _review(
             cache=cache,
             progress=progress,
         )
-    return replace(result, summary=replace(result.summary, note=note)) if note else result
+    return replace(result, summary=replace(result.summary, notes=(note,))) if note else result
 
 
 def repo_root(flag: str | None) -> Path | None:
@@ -128,18 +128,6 @@ def repo_root(flag: str | None) -> Path | None:
         return path
     cwd = Path.cwd()
     return cwd if (cwd / ".git").exists() else None
-
-
-def _flags(args: argparse.Namespace) -> dict[str, Any]:
-    return {
-        "model": args.model,
-        "fallback_models": args.fallback_model,
-        "api_base": args.api_base,
-        "max_comments": args.max_comments,
-        "min_severity": args.min_severity,
-        "fail_on": args.fail_on,
-        "cache_dir": args.cache_dir,
-    }
 
 
 def _changes_cache(cache_dir: Path, change: Change) -> bool:
@@ -214,18 +202,18 @@ def _stderr_console() -> Any:
     return Console(stderr=True)
 
 
-def _write_report(result: ReviewResult, args: argparse.Namespace) -> None:
-    to_terminal = args.output is None and sys.stdout.isatty()
+def _write_report(result: ReviewResult, options: Options) -> None:
+    to_terminal = options.output is None and sys.stdout.isatty()
     width = os.get_terminal_size().columns if to_terminal else 100
-    text = render(result, args.format, width=min(max(width, 60), 160), color=to_terminal)
-    if args.output is None:
+    text = render(result, options.format, width=min(max(width, 60), 160), color=to_terminal)
+    if options.output is None:
         sys.stdout.write(text)
         sys.stdout.flush()
         return
     try:
-        Path(args.output).write_text(text, encoding="utf-8")
+        Path(options.output).write_text(text, encoding="utf-8")
     except OSError as exc:
-        raise InputError(f"cannot write --output {args.output}: {exc.strerror}") from exc
+        raise InputError(f"cannot write --output {options.output}: {exc.strerror}") from exc
 
 
 def exit_code(result: ReviewResult, config: Config) -> int:
@@ -239,7 +227,7 @@ def exit_code(result: ReviewResult, config: Config) -> int:
     if config.fail_on is not None:
         threshold = severity_rank(config.fail_on)
         # A finding left out of the inline comments by --max-comments still remains.
-        capped = [d.severity for d in result.dropped if d.reason == OVER_MAX_COMMENTS]
+        capped = [d.severity for d in result.dropped if d.code == DropCode.OVER_MAX_COMMENTS]
         severities = [f.severity for f in result.findings] + capped
         if any(severity_rank(severity) <= threshold for severity in severities):
             return 1

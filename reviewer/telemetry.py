@@ -15,10 +15,15 @@ from pathlib import Path
 from typing import Any
 
 from reviewer.errors import UsageError
-from reviewer.model import CATEGORIES, SEVERITIES, Acceptance, CallRecord, ReviewResult
+from reviewer.model import (
+    BUDGET_SKIPS,
+    CATEGORIES,
+    SEVERITIES,
+    Acceptance,
+    CallRecord,
+    ReviewResult,
+)
 from reviewer.platforms.base import Change, Published
-
-BUDGET_WORD = "budget"
 
 
 @dataclass(frozen=True)
@@ -99,7 +104,7 @@ def review_line(
         "failed_chunks": summary.failed_chunks,
         "files_reviewed": summary.files_reviewed,
         "files_skipped": len(summary.files_skipped),
-        "files_over_budget": sum(BUDGET_WORD in s.reason for s in summary.files_skipped),
+        "files_over_budget": sum(s.code in BUDGET_SKIPS for s in summary.files_skipped),
         "acceptance": acceptance_dict(published.acceptance if published else None),
     }
 

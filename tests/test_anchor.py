@@ -9,7 +9,8 @@ from reviewer.anchor import anchor_findings, dropped_from_rejected
 from reviewer.answer import RawFinding, Rejected
 from reviewer.chunk import render_line
 from reviewer.diff import FileDiff, parse_diff
-from reviewer.model import Dropped, Finding
+from reviewer.model import DropCode, Dropped, Finding
+from reviewer.report.reasons import dropped_reason
 from tests.test_chunk import diffs
 
 DIFF = """\
@@ -89,7 +90,7 @@ def test_quote_contained_in_the_line() -> None:
 
 def test_a_short_fragment_is_not_a_quote_match() -> None:
     # "tax" is in two lines; a fragment this short says nothing about which one is meant
-    assert drop(raw("tax")).reason == "not on a line the diff shows"
+    assert dropped_reason(drop(raw("tax"))) == "not on a line the diff shows"
 
 
 def test_equal_quotes_go_to_the_nearest_line() -> None:
@@ -112,7 +113,7 @@ def test_no_quote_match_falls_back_to_a_context_line() -> None:
 
 def test_no_quote_match_and_a_line_outside_the_hunks_is_dropped() -> None:
     dropped = drop(raw("something the model made up", line=12))
-    assert (dropped.path, dropped.line, dropped.reason) == (
+    assert (dropped.path, dropped.line, dropped_reason(dropped)) == (
         "app.py",
         12,
         "not on a line the diff shows",
@@ -122,7 +123,7 @@ def test_no_quote_match_and_a_line_outside_the_hunks_is_dropped() -> None:
 
 
 def test_no_quote_and_no_line_is_dropped() -> None:
-    assert drop(raw("")).reason == "not on a line the diff shows"
+    assert dropped_reason(drop(raw(""))) == "not on a line the diff shows"
 
 
 def test_a_quote_on_a_removed_line_is_on_the_left_side() -> None:
@@ -153,7 +154,8 @@ def test_an_end_line_before_the_line_is_ignored() -> None:
 
 def test_a_path_not_in_the_chunk_is_dropped() -> None:
     dropped = drop(raw("import os", line=1, path="other.py"))
-    assert dropped.reason == "file not in the reviewed diff"
+    assert dropped.code == DropCode.FILE_NOT_IN_DIFF
+    assert dropped_reason(dropped) == "file not in the reviewed diff"
 
 
 def test_a_git_prefixed_path_is_accepted() -> None:
@@ -190,7 +192,8 @@ def test_a_code_line_that_starts_with_a_number_matches_as_written() -> None:
 
 def test_rejected_findings_become_dropped_with_the_reason() -> None:
     (dropped,) = dropped_from_rejected([Rejected("a.py", 3, "t", "missing path or title")])
-    assert dropped == Dropped("a.py", 3, "t", "invalid finding: missing path or title")
+    assert dropped == Dropped("a.py", 3, "t", DropCode.INVALID, "missing path or title")
+    assert dropped_reason(dropped) == "invalid finding: missing path or title"
 
 
 # --- the property: whatever the model says, nothing lands outside the diff ---

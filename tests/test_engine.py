@@ -10,6 +10,7 @@ from reviewer.context import NoContext
 from reviewer.diff import parse_diff
 from reviewer.engine import ReviewInput, review
 from reviewer.gateway import LiteLLMGateway
+from reviewer.report.reasons import skipped_reason
 from tests.fakes.model_server import FakeModelServer, Reply, error_reply, findings_reply
 
 MODEL = "openai/gpt-4.1-mini"
@@ -92,7 +93,7 @@ def test_one_failed_chunk_is_reported_and_the_rest_goes_on(model_server: FakeMod
     result = run(model_server, many_files(3))
     summary = result.summary
     assert (summary.chunks, summary.failed_chunks, summary.files_reviewed) == (3, 1, 2)
-    assert [(s.path, s.reason) for s in summary.files_skipped] == [
+    assert [(s.path, skipped_reason(s)) for s in summary.files_skipped] == [
         ("m1.py", "not reviewed: the model call failed")
     ]
     assert [(f.path, f.line) for f in result.findings] == [("m0.py", 5)]

@@ -299,7 +299,7 @@ def test_commits_that_change_nothing_in_the_diff_need_no_review(
     assert [m for m, _, _ in writes(gh)] == ["PATCH"]
     body = summary_body(gh)
     assert body.startswith(summary_marker(NEW_HEAD))
-    assert "The commits since `aaaaaaa` change nothing in the pull request's diff" in body
+    assert "The commits since `aaaaaaa` change nothing in the reviewed diff" in body
 
 
 def test_force_push_reviews_the_whole_pull_request(

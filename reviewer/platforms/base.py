@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from reviewer.context import ContextSource
-from reviewer.model import Acceptance, Finding, ReviewInput, ReviewResult
+from reviewer.model import Acceptance, Dropped, Finding, ReviewInput, ReviewResult
 
 
 @dataclass(frozen=True)
@@ -30,12 +30,13 @@ class Published:
     """What reached the platform, and what could not (it is then listed in the summary)."""
 
     posted: tuple[Finding, ...] = ()
-    not_posted: tuple[tuple[Finding, str], ...] = ()
+    not_posted: tuple[Dropped, ...] = ()  # findings not inline, and why (in the summary)
     already_posted: int = 0
     summary_url: str | None = None
     notes: tuple[str, ...] = field(default=())
     # On a change reviewed before: what became of the earlier comments (None when unknown).
     acceptance: Acceptance | None = None
+    log: tuple[str, ...] = ()  # lines for the job log, printed by the run (nothing deep prints)
 
 
 class Platform(Protocol):

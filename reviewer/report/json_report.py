@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from reviewer.model import Dropped, Finding, ReviewResult, Summary
+from reviewer.report.reasons import dropped_reason, skipped_reason
 
 
 def to_json(result: ReviewResult) -> str:
@@ -39,7 +40,7 @@ def dropped_dict(dropped: Dropped) -> dict[str, Any]:
         "path": dropped.path,
         "line": dropped.line,
         "title": dropped.title,
-        "reason": dropped.reason,
+        "reason": dropped_reason(dropped),
     }
 
 
@@ -60,7 +61,9 @@ def summary_dict(summary: Summary) -> dict[str, Any]:
             "llm": round(summary.latency_llm_s, 3),
         },
         "files_reviewed": summary.files_reviewed,
-        "files_skipped": [{"path": s.path, "reason": s.reason} for s in summary.files_skipped],
+        "files_skipped": [
+            {"path": s.path, "reason": skipped_reason(s)} for s in summary.files_skipped
+        ],
         "arm": summary.arm,
     }
     if summary.cache_hits is not None:
@@ -69,6 +72,6 @@ def summary_dict(summary: Summary) -> dict[str, Any]:
         data["saved_usd"] = round(summary.saved_usd, 8)
     if summary.errors:
         data["errors"] = list(summary.errors)
-    if summary.note:
-        data["note"] = summary.note
+    if summary.notes:
+        data["note"] = " ".join(summary.notes)
     return data

@@ -30,6 +30,7 @@ from reviewer.report.common import (
     side_note,
     verdict,
 )
+from reviewer.report.reasons import dropped_reason, skipped_reason
 
 SEVERITY_STYLES = {
     "critical": "bold white on red",
@@ -80,11 +81,11 @@ def _renderables(result: ReviewResult) -> Iterator[RenderableType]:
         yield Rule(Text("Not posted inline"), align="left")
         for dropped in result.dropped:
             where = dropped.path if dropped.line is None else f"{dropped.path}:{dropped.line}"
-            yield _item(where, one_line(dropped.title), dropped.reason)
+            yield _item(where, one_line(dropped.title), dropped_reason(dropped))
     if result.summary.files_skipped:
         yield Rule(Text("Not reviewed"), align="left")
         for skipped in result.summary.files_skipped:
-            yield _item(skipped.path, "", skipped.reason)
+            yield _item(skipped.path, "", skipped_reason(skipped))
     yield from _summary(result.summary)
 
 
@@ -137,8 +138,8 @@ def _summary(summary: Summary) -> Iterator[RenderableType]:
     for name, value in _summary_rows(summary):
         table.add_row(Text(name), Text(value))
     yield table
-    if summary.note:
-        yield Text(f"Note: {summary.note}", style="italic")
+    if summary.notes:
+        yield Text(f"Note: {' '.join(summary.notes)}", style="italic")
     for error in summary.errors:
         yield Text(f"Error: {error}", style="red")
 
