@@ -150,7 +150,13 @@ def review(
 
 
 def writes(gh: FakeGitHub) -> list[tuple[str, str, int]]:
-    return [(r.method, r.path, r.status) for r in gh.requests if r.method != "GET"]
+    """Requests that change something: a GraphQL query is a POST that only reads."""
+    return [(r.method, r.path, r.status) for r in gh.requests if r.method != "GET" and _writes(r)]
+
+
+def _writes(request: RecordedRequest) -> bool:
+    query = request.json.get("query", "") if isinstance(request.json, dict) else ""
+    return request.path != "/graphql" or query.lstrip().startswith("mutation")
 
 
 def posted_reviews(gh: FakeGitHub) -> list[RecordedRequest]:

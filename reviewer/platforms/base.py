@@ -36,6 +36,9 @@ class Published:
     notes: tuple[str, ...] = field(default=())
     # On a change reviewed before: what became of the earlier comments (None when unknown).
     acceptance: Acceptance | None = None
+    resolved: int = 0  # earlier threads of ours closed as fixed (resolved, or answered so)
+    # (comment key, "addressed" | "dismissed" | "open") for each earlier comment of ours
+    comment_states: tuple[tuple[str, str], ...] = ()
     log: tuple[str, ...] = ()  # lines for the job log, printed by the run (nothing deep prints)
 
 

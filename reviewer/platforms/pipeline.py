@@ -1,8 +1,9 @@
 """One publishing pipeline for every platform: plan, post, summarize, report.
 
 A platform implements the small `Port` below: read what stands, place a finding, post a
-batch and return what was refused, write the summary. The decisions (what is new, what
-cannot be placed, the summary's words, the dry run) are taken here, the same way for all.
+batch and return what was refused, write the summary, resolve a thread. The decisions (what
+is new, what cannot be placed, which earlier threads are fixed, the summary's words, the dry
+run) are taken here, the same way for all.
 Nothing is printed: the lines for the job log come back in `Published.log`.
 """
 
@@ -10,9 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from enum import StrEnum
 from typing import Protocol, TypeVar
 
 from reviewer.diff import FileDiff
+from reviewer.errors import PlatformError
 from reviewer.model import Acceptance, DropCode, Dropped, Finding, ReviewResult
 from reviewer.platforms.base import Change, Published
 from reviewer.platforms.plan import Placed, PostingPlan, plan_posting
@@ -22,6 +25,13 @@ from reviewer.platforms.summary import (
     posting_notes,
     restamp_summary,
     summary_body,
+)
+from reviewer.platforms.threads import (
+    EarlierThread,
+    comment_state,
+    resolved_in,
+    resolved_marker,
+    to_resolve,
 )
 
 P = TypeVar("P")
@@ -45,6 +55,12 @@ class Standing:
     fingerprints: frozenset[str]
 
 
+class Resolution(StrEnum):
+    RESOLVED = "resolved"  # the thread is resolved
+    REPLIED = "replied"  # the token may not resolve: a reply says it was addressed
+    FAILED = "failed"
+
+
 class Port(Protocol[P]):
     def standing(self) -> Standing: ...
 
@@ -62,6 +78,15 @@ class Port(Protocol[P]):
 
     def acceptance(self) -> Acceptance | None:
         """What became of the earlier comments (None on a first review)."""
+        ...
+
+    def threads(self) -> list[EarlierThread]:
+        """Our earlier inline comments' threads (read once per run)."""
+        ...
+
+    def resolve(self, thread: EarlierThread) -> Resolution:
+        """Resolve a thread whose finding was fixed, or where that is not allowed, reply
+        once that it was addressed."""
         ...
 
 
@@ -88,11 +113,16 @@ def publish(port: Port[P], change: Change, result: ReviewResult, *, dry_run: boo
     restamp = _restamped(change, standing)
     if dry_run:
         outcome = _dry_run(change, result, plan, standing, restamp)
+        if restamp is None and (fixed := _earlier(port, change, result).resolve):
+            log = (*outcome.published.log, f"{LOG_PREFIX}  would resolve {len(fixed)} thread(s)")
+            outcome = Outcome(replace(outcome.published, log=log), outcome.body)
     elif restamp is not None:
         url = _write(port, standing.summary, restamp)
         outcome = Outcome(Published(summary_url=url), restamp)
     else:
-        outcome = _post(port, change, result, plan, standing)
+        outcome = _post(
+            port, change, result, plan, standing, earlier=_earlier(port, change, result)
+        )
     acceptance = port.acceptance()  # after posting: reading never holds the review up
     return Outcome(replace(outcome.published, acceptance=acceptance), outcome.body)
 
@@ -100,6 +130,31 @@ def publish(port: Port[P], change: Change, result: ReviewResult, *, dry_run: boo
 def nothing_new(change: Change) -> bool:
     request = change.review_input
     return change.since is not None and not request.diff.files and not request.unavailable
+
+
+@dataclass(frozen=True)
+class _Earlier:
+    """The earlier threads as this run sees them: which to resolve, each comment's state."""
+
+    resolve: tuple[EarlierThread, ...] = ()
+    resolved_before: frozenset[str] = frozenset()
+    states: tuple[tuple[str, str], ...] = ()
+    notes: tuple[str, ...] = ()
+
+
+def _earlier(port: Port[P], change: Change, result: ReviewResult) -> _Earlier:
+    try:
+        threads = port.threads()
+    except PlatformError as exc:  # the review still posts; the summary says what is missing
+        return _Earlier(notes=(f"Earlier threads not checked: {exc}.",))
+    summary = port.standing().summary
+    before = resolved_in(summary.body if summary else None)
+    skipped = {s.path for s in result.summary.files_skipped}
+    reviewed = {f.path for f in change.review_input.diff.files} - skipped
+    chosen = to_resolve(threads, result.findings, reviewed, before)
+    found = ((t.key, comment_state(t, result.findings, reviewed)) for t in threads)
+    states = tuple((key, str(state)) for key, state in found if state is not None)
+    return _Earlier(tuple(chosen), before, states)
 
 
 def _restamped(change: Change, standing: Standing) -> str | None:
@@ -132,18 +187,31 @@ def _dry_run(
 
 
 def _post(
-    port: Port[P], change: Change, result: ReviewResult, plan: PostingPlan[P], standing: Standing
+    port: Port[P],
+    change: Change,
+    result: ReviewResult,
+    plan: PostingPlan[P],
+    standing: Standing,
+    *,
+    earlier: _Earlier,
 ) -> Outcome:
     refused = port.post(plan.new)
+    outcomes = {t.ident: port.resolve(t) for t in earlier.resolve}
+    resolved = [i for i, o in outcomes.items() if o == Resolution.RESOLVED]
+    replied = [i for i, o in outcomes.items() if o == Resolution.REPLIED]
     refused_ids = {id(placed) for placed, _ in refused}
     posted = tuple(p.finding for p in plan.new if id(p) not in refused_ids)
     not_posted = plan.unplaced + tuple(
         Dropped.of(placed.finding, DropCode.REFUSED, why) for placed, why in refused
     )
-    notes = posting_notes(change.notes, len(plan.already))
-    body = summary_body(result, change.head_sha, not_posted, notes)
+    notes = posting_notes(
+        change.notes, len(plan.already), len(resolved), len(refused), replied=len(replied)
+    )
+    body = summary_body(result, change.head_sha, not_posted, notes + earlier.notes)
+    ever = earlier.resolved_before | set(resolved) | set(replied)
+    body += f"\n{resolved_marker(ever)}\n" if ever else ""
     url = _write(port, standing.summary, body)
-    line = posted_report(len(posted), len(not_posted), len(plan.already), 0, url)
+    line = posted_report(len(posted), len(not_posted), len(plan.already), len(resolved), url)
     published = Published(
         posted=posted,
         not_posted=not_posted,
@@ -151,6 +219,8 @@ def _post(
         summary_url=url,
         notes=change.notes,
         log=(LOG_PREFIX + line,),
+        resolved=len(resolved) + len(replied),
+        comment_states=earlier.states,
     )
     return Outcome(published, body)
 

@@ -29,7 +29,7 @@ def summary_body(
 
 
 def posting_notes(
-    scope_notes: Sequence[str], already: int, resolved: int = 0, refused: int = 0
+    scope_notes: Sequence[str], already: int, resolved: int = 0, refused: int = 0, replied: int = 0
 ) -> tuple[str, ...]:
     """What the summary says about this run's posting, besides the findings."""
     notes = list(scope_notes)
@@ -37,6 +37,11 @@ def posting_notes(
         notes.append(f"{_count(already, 'finding')} already posted before.")
     if resolved:
         notes.append(f"{_count(resolved, 'earlier thread')} resolved: fixed since.")
+    if replied:
+        notes.append(
+            f"{_count(replied, 'earlier thread')} answered as fixed: the token may not "
+            "resolve threads (on GitHub Actions, `contents: write` allows it)."
+        )
     if refused:
         notes.append(f"{_count(refused, 'comment')} refused by the platform (listed below).")
     return tuple(notes)

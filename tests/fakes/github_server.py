@@ -42,6 +42,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
 
+from tests.fakes import github_graphql
+
 BOT_LOGIN = "ai-review[bot]"
 """Login of the user behind tokens added without an explicit login."""
 
@@ -276,6 +278,7 @@ class RecordedRequest:
 class _Token:
     login: str
     write: bool
+    contents_write: bool = False  # may resolve review threads (see github_graphql)
 
 
 @dataclass
@@ -403,6 +406,7 @@ class _Request:
     accept: str
     login: str
     can_write: bool
+    can_resolve: bool = False
 
 
 class _ApiError(Exception):
@@ -673,6 +677,7 @@ class FakeGitHub:
         self._review_comments: dict[int, _ReviewComment] = {}
         self._issue_comments: dict[int, _IssueComment] = {}
         self._reactions: dict[int, list[_Reaction]] = {}
+        self._resolved_threads: set[int] = set()  # root review comment ids
         self._faults: list[_Fault] = []
         self._requests: list[RecordedRequest] = []
         self._used = 0
@@ -724,10 +729,36 @@ class FakeGitHub:
 
     # ----------------------------------------------------------------- seeding
 
-    def add_token(self, token: str, *, write: bool = True, login: str = BOT_LOGIN) -> None:
-        """Accept ``token`` ("token X" or "Bearer X"); ``write=False`` is a fork's read-only one."""
+    def add_token(
+        self,
+        token: str,
+        *,
+        write: bool = True,
+        login: str = BOT_LOGIN,
+        contents_write: bool | None = None,
+    ) -> None:
+        """Accept ``token`` ("token X" or "Bearer X"); ``write=False`` is a fork's read-only one.
+
+        A login ending in ``[bot]`` is an app's token (an App installation token, or
+        ``github-actions[bot]`` for the Actions GITHUB_TOKEN): ``GET /user`` answers it 403.
+        ``contents_write``: whether it may resolve review threads; by default a person with
+        write access may, an app's token may not (a review job grants ``contents: read``)."""
+        if contents_write is None:
+            contents_write = write and not login.endswith("[bot]")
         with self._lock:
-            self._tokens[token] = _Token(login=login, write=write)
+            self._tokens[token] = _Token(login=login, write=write, contents_write=contents_write)
+
+    def set_thread_resolved(self, comment_id: int, resolved: bool = True) -> None:
+        """A person resolves (or reopens) the review thread that ``comment_id`` started."""
+        with self._lock:
+            if resolved:
+                self._resolved_threads.add(comment_id)
+            else:
+                self._resolved_threads.discard(comment_id)
+
+    def thread_resolved(self, comment_id: int) -> bool:
+        with self._lock:
+            return comment_id in self._resolved_threads
 
     def add_repo(self, full_name: str, *, default_branch: str = "main") -> None:
         """Create a repository (add_pull and friends create theirs on demand)."""
@@ -969,11 +1000,13 @@ class FakeGitHub:
             if token is None:
                 raise _error(401, "Bad credentials")
             handler, params = self._route(method, path)
-            if method in WRITE_METHODS and not token.write:
+            if method in WRITE_METHODS and not token.write and path != "/graphql":
                 raise _error(403, "Resource not accessible by integration")
             if bad_json:
                 raise _error(400, "Problems parsing JSON")
-            request = _Request(method, path, query, body, accept, token.login, token.write)
+            request = _Request(
+                method, path, query, body, accept, token.login, token.write, token.contents_write
+            )
             return handler(request, params)
         except _ApiError as failure:
             return failure.response
@@ -1030,6 +1063,7 @@ class FakeGitHub:
     def _build_routes(self) -> list[_Route]:
         table: list[tuple[str, str, Callable[[_Request, dict[str, str]], _Response]]] = [
             ("GET", r"/user", self._get_user),
+            ("POST", r"/graphql", self._graphql),
             ("GET", r"/rate_limit", self._get_rate_limit),
             ("GET", _REPO, self._get_repo),
             ("GET", _REPO + r"/commits/(?P<sha>[^/]+)", self._get_commit),
@@ -1500,6 +1534,13 @@ class FakeGitHub:
         if request.login.endswith("[bot]"):
             raise _error(403, "Resource not accessible by integration")
         return _Response(200, self._user(request.login))
+
+    def _graphql(self, request: _Request, params: dict[str, str]) -> _Response:
+        caller = github_graphql.Caller(request.login, request.can_write, request.can_resolve)
+        found = github_graphql.answer(
+            request.body, caller, self._review_comments.values, self._resolved_threads
+        )
+        return _Response(200, found)
 
     def _get_rate_limit(self, request: _Request, params: dict[str, str]) -> _Response:
         core = {

@@ -87,6 +87,46 @@ class Comment:
     reactions: frozenset[str] | None = None
 
 
+@dataclass(frozen=True)
+class ThreadNote:
+    """One comment of a review thread, as GraphQL lists it."""
+
+    id: int
+    author: str
+    body: str
+
+
+@dataclass(frozen=True)
+class ReviewThread:
+    """A review thread (GraphQL only: REST has no threads, nor their resolution)."""
+
+    id: str  # the thread's node id, for resolveReviewThread
+    path: str
+    resolved: bool
+    outdated: bool
+    notes: tuple[ThreadNote, ...]
+
+
+MAX_THREADS = 100  # the newest review threads read per run (one GraphQL request)
+_THREADS_QUERY = """
+query($owner: String!, $name: String!, $number: Int!) {
+  repository(owner: $owner, name: $name) {
+    pullRequest(number: $number) {
+      reviewThreads(last: 100) {
+        nodes {
+          id path isResolved isOutdated
+          comments(first: 50) { nodes { databaseId body author { login } } }
+        }
+      }
+    }
+  }
+}
+"""
+_RESOLVE_MUTATION = """
+mutation($id: ID!) { resolveReviewThread(input: {threadId: $id}) { thread { id isResolved } } }
+"""
+
+
 class GitHubAPI:
     """The calls a review makes on one pull request, returning our own values."""
 
@@ -151,7 +191,9 @@ class GitHubAPI:
             return frozenset(reaction.content for reaction in listed)
 
     def login(self) -> str | None:
-        """Who the token acts as; None for an app's token (GitHub answers 403 to those)."""
+        """Who the token writes as. `GET /user` answers for a person's token; an app's token
+        (an App installation token, the Actions GITHUB_TOKEN) gets 403 there, and GraphQL's
+        `viewer` names its bot (`NAME[bot]`). None when neither says."""
         if self._login is None:
             with self._translated("reading the token's user"):
                 try:
@@ -159,8 +201,41 @@ class GitHubAPI:
                 except GithubException as exc:
                     if exc.status not in (403, 404):
                         raise
-                    self._login = ""
+                    self._login = self._viewer()
         return self._login or None
+
+    def _viewer(self) -> str:
+        try:
+            _, data = self._client.requester.graphql_query("query { viewer { login } }", {})
+        except GithubException:
+            return ""  # no GraphQL for this token or server: the caller falls back
+        login = _dig(data, "data", "viewer", "login")
+        return login if isinstance(login, str) else ""
+
+    def review_threads(self) -> list[ReviewThread]:
+        """The newest MAX_THREADS review threads of the pull request, with their comments."""
+        owner, name = self._target.repo.split("/", 1)
+        variables = {"owner": owner, "name": name, "number": self._target.number}
+        with self._translated("reading the review threads"):
+            _, data = self._client.requester.graphql_query(_THREADS_QUERY, variables)
+        nodes = _dig(data, "data", "repository", "pullRequest", "reviewThreads", "nodes")
+        return [_thread(node) for node in nodes or () if isinstance(node, dict)]
+
+    def resolve_thread(self, thread_id: str) -> bool:
+        """Resolve a review thread; False when GitHub forbids it for this token (an app's
+        token needs `contents: write`, not only `pull-requests: write`)."""
+        with self._translated("resolving a review thread", write=True):
+            try:
+                self._client.requester.graphql_query(_RESOLVE_MUTATION, {"id": thread_id})
+            except GithubException as exc:
+                if exc.status == 400 and _graphql_error(exc) in ("FORBIDDEN", "UNAUTHORIZED"):
+                    return False
+                raise
+        return True
+
+    def reply(self, comment_id: int, body: str) -> None:
+        with self._translated("replying in a review thread", write=True):
+            self._pull.create_review_comment_reply(comment_id, body)
 
     def read_file(self, path: str, ref: str) -> str | None:
         """A file's text at `ref`; None when it is missing, not a file, binary or too big."""
@@ -318,4 +393,31 @@ def _reaction_kinds(rollup: dict[str, Any]) -> frozenset[str]:
     """The rollup GitHub lists with each comment: {"+1": 2, "-1": 0, ..., "total_count": 2}."""
     return frozenset(
         kind for kind, count in rollup.items() if kind not in ("url", "total_count") and count
+    )
+
+
+def _dig(data: object, *keys: str) -> Any:
+    for key in keys:
+        data = data.get(key) if isinstance(data, dict) else None
+    return data
+
+
+def _graphql_error(exc: GithubException) -> str:
+    errors = _dig(exc.data, "errors")
+    first = errors[0] if isinstance(errors, list) and errors else None
+    return str(_dig(first, "type") or "")
+
+
+def _thread(node: dict[str, Any]) -> ReviewThread:
+    notes = tuple(
+        ThreadNote(int(c["databaseId"]), str(_dig(c, "author", "login") or ""), c.get("body") or "")
+        for c in _dig(node, "comments", "nodes") or ()
+        if isinstance(c, dict) and isinstance(c.get("databaseId"), int)
+    )
+    return ReviewThread(
+        str(node.get("id") or ""),
+        str(node.get("path") or ""),
+        bool(node.get("isResolved")),
+        bool(node.get("isOutdated")),
+        notes,
     )

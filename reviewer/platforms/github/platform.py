@@ -111,10 +111,11 @@ class GitHubPlatform:
 
     def _ours(self, comment: Comment) -> bool:
         """Written by the token's own identity, not merely by a bot: any app can forge a
-        marker. That is the login GitHub says owns the token (asked once, when a marker is
-        first seen); an installation token cannot ask, and in Actions it is GITHUB_TOKEN,
-        which writes as the Actions bot."""
-        login = self._api.login()
+        marker, and a person can paste one. The identity is AI_REVIEW_BOT_LOGIN when set,
+        else what GitHub says (asked once, when a marker is first seen): `GET /user` for a
+        personal token, GraphQL `viewer` for an app's token (`NAME[bot]`, which gets 403 on
+        `GET /user`); in Actions, failing both, the Actions bot GITHUB_TOKEN writes as."""
+        login = self._target.bot_login or self._api.login()
         if login is None:
             return self._target.in_actions and comment.author == ACTIONS_BOT
         return comment.author == login
@@ -122,7 +123,7 @@ class GitHubPlatform:
     # ------------------------------------------------------------------ publish
 
     def publish(self, change: Change, result: ReviewResult, *, dry_run: bool) -> Published:
-        port = GitHubPort(self._api, _head(change), self._ours)
+        port = GitHubPort(self._api, _head(change), self._ours, change.identity)
         try:
             outcome = pipeline.publish(port, change, result, dry_run=dry_run)
         except ReadOnlyToken as exc:

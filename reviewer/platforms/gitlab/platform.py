@@ -79,7 +79,7 @@ class GitLabMergeRequest:
     def publish(self, change: Change, result: ReviewResult, *, dry_run: bool) -> Published:
         if self._mr is None:
             raise RuntimeError("publish() needs fetch() first")
-        port = GitLabPort(self._api, self._mr, self._api.username())
+        port = GitLabPort(self._api, self._mr, self._api.username(), change.identity)
         return pipeline.publish(port, change, result, dry_run=dry_run).published
 
     def close(self) -> None:

@@ -19,8 +19,9 @@ from reviewer.platforms.common import comment_body, fingerprints_in, is_summary,
 from reviewer.platforms.gitlab.acceptance import acceptance
 from reviewer.platforms.gitlab.api import GitLabAPI, MergeRequest, Note, PositionRefused
 from reviewer.platforms.gitlab.position import position_for, suggestion_block
-from reviewer.platforms.pipeline import Standing, SummaryComment
+from reviewer.platforms.pipeline import Resolution, Standing, SummaryComment
 from reviewer.platforms.plan import Placed
+from reviewer.platforms.threads import EarlierThread, comment_title
 
 PAUSE_S = 0.05  # between discussion posts: GitLab rate-limits bursts of notes
 Position = dict[str, Any]
@@ -48,10 +49,11 @@ def own_notes(notes: Iterable[Note], username: str) -> list[Note]:
 
 
 class GitLabPort:
-    def __init__(self, api: GitLabAPI, mr: MergeRequest, username: str) -> None:
+    def __init__(self, api: GitLabAPI, mr: MergeRequest, username: str, identity: str = "") -> None:
         self._api = api
         self._mr = mr
         self._username = username
+        self._identity = identity
         self._notes: list[Note] | None = None
 
     def standing(self) -> Standing:
@@ -99,6 +101,37 @@ class GitLabPort:
             self._mr.refs.head_sha,
             reviewed_before=last_summary(notes, self._username) is not None,
         )
+
+    def threads(self) -> list[EarlierThread]:
+        """Diff discussions opened by a note of ours carrying a fingerprint marker."""
+        discussions: dict[str, list[Note]] = {}
+        for note in self._every_note():
+            discussions.setdefault(note.discussion_id, []).append(note)
+        found = []
+        for first, *later in discussions.values():
+            fingerprints = fingerprints_in([first.body])
+            if first.author != self._username or first.system or not fingerprints:
+                continue
+            if first.position_head is None:
+                continue
+            found.append(
+                EarlierThread(
+                    ident=first.discussion_id,
+                    key=f"{self._identity}/{first.id}",
+                    path=first.position_path,
+                    fingerprint=min(fingerprints),
+                    title=comment_title(first.body),
+                    resolved=first.resolved,
+                    outdated=first.position_head != self._mr.refs.head_sha,
+                    answered=any(n.author != self._username and not n.system for n in later),
+                    thumbs_down=False,  # awards cost a request each: read for acceptance only
+                )
+            )
+        return found
+
+    def resolve(self, thread: EarlierThread) -> Resolution:
+        self._api.resolve_discussion(thread.ident)
+        return Resolution.RESOLVED
 
     def _every_note(self) -> list[Note]:
         if self._notes is None:
