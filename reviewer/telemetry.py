@@ -106,6 +106,16 @@ def review_line(
         "files_skipped": len(summary.files_skipped),
         "files_over_budget": sum(s.code in BUDGET_SKIPS for s in summary.files_skipped),
         "acceptance": acceptance_dict(published.acceptance if published else None),
+    } | comments_dict(published)
+
+
+def comments_dict(published: Published | None) -> dict[str, Any]:
+    """Each earlier comment of ours and its state (addressed, dismissed, open), by a key that
+    is the same on every rerun, so `stats` counts a comment once; and threads resolved."""
+    states = published.comment_states if published else ()
+    return {
+        "resolved_threads": published.resolved if published else 0,
+        "comments": [{"key": key, "state": state} for key, state in states],
     }
 
 

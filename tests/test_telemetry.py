@@ -37,6 +37,7 @@ REVIEW_KEYS = {
     "prompt_tokens", "completion_tokens", "cached_tokens", "cost_usd", "latency_s", "cache_hits",
     "saved_usd", "findings", "findings_by_severity", "findings_by_category", "posted", "dropped",
     "failed_chunks", "files_reviewed", "files_skipped", "files_over_budget", "acceptance",
+    "resolved_threads", "comments",
 }  # fmt: skip
 CALL_KEYS = {
     "type", "time", "run", "repo", "number", "arm", "chunk", "model", "prompt_tokens",

@@ -16,8 +16,8 @@ Usage::
 
 Simplifications, on purpose:
 - a push does not relocate earlier comments: a comment keeps its line when that line (same
-  side, same number) is still commentable in the new diff, else it becomes outdated
-  (``line: null``, ``original_line`` kept);
+  side, same number, same text) is still commentable in the new diff, else it becomes
+  outdated (``line: null``, ``original_line`` kept);
 - ``commit_id`` of a review may be any sha that was ever the head of the pull request;
 - every object id (reviews, comments, reactions) comes from one counter, so ids never collide;
 - Link headers use ``/repositories/{id}/...`` URLs like the real API; the fake maps them back,
@@ -551,7 +551,12 @@ def _anchor_by_position(path: str, position: int, patch: ParsedPatch) -> _Anchor
 
 def _still_commentable(comment: _ReviewComment, patches: Mapping[str, ParsedPatch]) -> bool:
     patch = patches.get(comment.path)
-    if patch is None or patch.find(comment.side, comment.original_line) is None:
+    found = None if patch is None else patch.find(comment.side, comment.original_line)
+    if patch is None or found is None:
+        return False
+    # GitHub outdates a comment whose line a later commit changed, even at the same number.
+    hunk = comment.diff_hunk.splitlines()
+    if hunk and patch.text_lines[found.position][1:] != hunk[-1][1:]:
         return False
     if comment.original_start_line is None:
         return True
