@@ -253,3 +253,32 @@ def stats(capsys: pytest.CaptureFixture[str], telemetry: Path) -> dict[str, Any]
     assert main(["stats", str(telemetry), "--format", "json", "--group-by", "repo"]) == 0
     groups: dict[str, Any] = json.loads(capsys.readouterr().out)["groups"]
     return dict(groups[REPO])
+
+
+def test_a_dry_run_says_what_it_would_resolve_and_resolves_nothing(
+    capsys: pytest.CaptureFixture[str],
+    gh: FakeGitHub,
+    model_server: FakeModelServer,
+    job: Job,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    use_token(gh, monkeypatch, PAT, login="octocat")
+    first_review(capsys, gh, model_server)
+    push_the_tax_fix(gh)
+    model_server.queue(findings_reply())
+    code, _, err = review(capsys, model_server, "--dry-run")
+    assert code == 0, err
+    assert "would resolve 1 thread(s)" in err
+    assert not [r for r in gh.requests if "mutation" in str(r.json)]
+
+
+def test_threads_that_cannot_be_read_do_not_lose_the_review(
+    capsys: pytest.CaptureFixture[str], gh: FakeGitHub, model_server: FakeModelServer, job: Job
+) -> None:
+    first_review(capsys, gh, model_server)
+    push_the_tax_fix(gh)
+    gh.fail_next(method="POST", path_regex=r"^/graphql$", status=404, times=10)  # an old GHES
+    model_server.queue(findings_reply())
+    code, _, err = review(capsys, model_server)
+    assert code == 0, err
+    assert "Earlier threads not checked: GitHub" in summary(gh)

@@ -19,6 +19,15 @@ from reviewer.platforms.summary import (
     restamp_summary,
     with_not_posted,
 )
+from reviewer.platforms.threads import (
+    CommentState,
+    EarlierThread,
+    comment_state,
+    comment_title,
+    resolved_in,
+    resolved_marker,
+    to_resolve,
+)
 from reviewer.report.reasons import dropped_reason
 
 # Hunk 1: old 1-3 / new 1-4; hunk 2: old 10-11 / new 11-12.
@@ -156,3 +165,47 @@ def test_scope_of_a_rerun() -> None:
     elsewhere = Diff((parse_file_patch("@@ -1 +1 @@\n-a\n+b\n", "docs/x.md"),))
     untouched = incremental_scope(DIFF, (), last, head, lambda a, b: elsewhere)
     assert untouched.nothing_new and "change nothing in the reviewed diff" in untouched.notes[0]
+
+
+# --------------------------------------------------------------------------- earlier threads
+
+
+def thread(**changes: object) -> EarlierThread:
+    base = EarlierThread("T1", "gh#7/1", "src/app.py", "f" * 20, BUG.title, outdated=True)
+    return replace(base, **changes)  # type: ignore[arg-type]
+
+
+def test_which_threads_are_resolved() -> None:
+    gone = thread(fingerprint="0" * 20, title="Something else")
+    reviewed = {"src/app.py"}
+    assert to_resolve([gone], [BUG], reviewed, frozenset()) == [gone]
+    assert to_resolve([thread()], [BUG], reviewed, frozenset()) == []  # same fingerprint
+    reworded = thread(fingerprint="0" * 20, title="Y shadows a builtin!")
+    assert to_resolve([reworded], [BUG], reviewed, frozenset()) == []  # same path and title
+    for kept in (
+        replace(gone, outdated=False),  # its lines did not change
+        replace(gone, answered=True),  # someone wrote after us
+        replace(gone, resolved=True),
+        replace(gone, path="other.py"),  # its file was not reviewed this run
+    ):
+        assert to_resolve([kept], [BUG], reviewed, frozenset()) == []
+    assert to_resolve([gone], [], reviewed, frozenset({"T1"})) == []  # closed once already
+
+
+def test_comment_states() -> None:
+    reviewed = {"src/app.py"}
+    gone = thread(fingerprint="0" * 20, title="Something else")
+    assert comment_state(gone, [BUG], reviewed) == CommentState.ADDRESSED
+    assert comment_state(thread(), [BUG], reviewed) == CommentState.OPEN
+    dismissed = replace(gone, outdated=False, thumbs_down=True)
+    assert comment_state(dismissed, [BUG], set()) == CommentState.DISMISSED
+    assert comment_state(replace(gone, outdated=False), [BUG], set()) is None  # cannot tell
+
+
+def test_resolved_marker_round_trip_and_comment_title() -> None:
+    body = f"## AI review\n{resolved_marker(['PRRT_2', 'PRRT_1', 'PRRT_2'])}\n"
+    assert "<!-- ai-review:resolved=PRRT_1,PRRT_2 -->" in body
+    assert resolved_in(body) == {"PRRT_1", "PRRT_2"}
+    assert resolved_in("no marker") == frozenset() == resolved_in(None)
+    assert comment_title("**High · bug:** y shadows a builtin\n\nRename it.") == BUG.title
+    assert comment_title("a person's words") == ""

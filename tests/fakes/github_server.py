@@ -38,11 +38,12 @@ import urllib.parse
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from types import TracebackType
 from typing import Any
 
 from tests.fakes import github_graphql
+from tests.fakes.base import FakeHTTPServer
 
 BOT_LOGIN = "ai-review[bot]"
 """Login of the user behind tokens added without an explicit login."""
@@ -605,13 +606,10 @@ def _parse_page_args(query: Mapping[str, str]) -> tuple[int, int]:
 # --------------------------------------------------------------------------- HTTP plumbing
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = False
-    block_on_close = True
-
+class _Server(FakeHTTPServer):
     def __init__(self, fake: FakeGitHub) -> None:
         self.fake = fake
-        super().__init__(("127.0.0.1", 0), _Handler)
+        super().__init__(_Handler)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -697,22 +695,15 @@ class FakeGitHub:
         """Start serving in a background thread."""
         if self._server is None:
             self._server = _Server(self)
-            self._thread = threading.Thread(
-                target=self._server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
-            )
-            self._thread.start()
+            self._server.start()
         return self
 
     def stop(self) -> None:
         """Stop serving, close the socket and join the threads."""
         if self._server is None:
             return
-        self._server.shutdown()
-        self._server.server_close()
-        if self._thread is not None:
-            self._thread.join()
+        self._server.stop()
         self._server = None
-        self._thread = None
 
     def __enter__(self) -> FakeGitHub:
         return self.start()

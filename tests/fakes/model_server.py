@@ -12,9 +12,11 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from types import TracebackType
 from typing import Any
+
+from tests.fakes.base import FakeHTTPServer
 
 
 @dataclass(frozen=True)
@@ -87,13 +89,12 @@ class FakeModelServer:
         class Handler(_Handler):
             server_state = state
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._server = FakeHTTPServer(Handler)
+        self._server.daemon_threads = True  # a reply delayed on purpose never holds the stop
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}/v1"
+        return f"http://127.0.0.1:{self._server.port}/v1"
 
     @property
     def requests(self) -> list[Recorded]:
@@ -110,7 +111,7 @@ class FakeModelServer:
         self.state.default = reply
 
     def __enter__(self) -> FakeModelServer:
-        self._thread.start()
+        self._server.start()
         return self
 
     def __exit__(
@@ -119,9 +120,7 @@ class FakeModelServer:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join()
+        self._server.stop()
 
 
 class _Handler(BaseHTTPRequestHandler):
