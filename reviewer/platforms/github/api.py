@@ -30,6 +30,14 @@ from reviewer import __version__
 from reviewer.context import decode_file
 from reviewer.errors import PlatformError, ReviewError, UsageError
 from reviewer.platforms.github.env import GitHubTarget
+from reviewer.platforms.github.graphql import (
+    RESOLVE_MUTATION,
+    THREADS_QUERY,
+    ReviewThread,
+    forbidden,
+    parse_threads,
+    viewer_login,
+)
 from reviewer.platforms.github.post import ReviewRefused
 
 PER_PAGE = 100
@@ -85,46 +93,6 @@ class Comment:
     reply_to: int | None = None
     outdated: bool = False
     reactions: frozenset[str] | None = None
-
-
-@dataclass(frozen=True)
-class ThreadNote:
-    """One comment of a review thread, as GraphQL lists it."""
-
-    id: int
-    author: str
-    body: str
-
-
-@dataclass(frozen=True)
-class ReviewThread:
-    """A review thread (GraphQL only: REST has no threads, nor their resolution)."""
-
-    id: str  # the thread's node id, for resolveReviewThread
-    path: str
-    resolved: bool
-    outdated: bool
-    notes: tuple[ThreadNote, ...]
-
-
-MAX_THREADS = 100  # the newest review threads read per run (one GraphQL request)
-_THREADS_QUERY = """
-query($owner: String!, $name: String!, $number: Int!) {
-  repository(owner: $owner, name: $name) {
-    pullRequest(number: $number) {
-      reviewThreads(last: 100) {
-        nodes {
-          id path isResolved isOutdated
-          comments(first: 50) { nodes { databaseId body author { login } } }
-        }
-      }
-    }
-  }
-}
-"""
-_RESOLVE_MUTATION = """
-mutation($id: ID!) { resolveReviewThread(input: {threadId: $id}) { thread { id isResolved } } }
-"""
 
 
 class GitHubAPI:
@@ -209,26 +177,24 @@ class GitHubAPI:
             _, data = self._client.requester.graphql_query("query { viewer { login } }", {})
         except GithubException:
             return ""  # no GraphQL for this token or server: the caller falls back
-        login = _dig(data, "data", "viewer", "login")
-        return login if isinstance(login, str) else ""
+        return viewer_login(data)
 
     def review_threads(self) -> list[ReviewThread]:
         """The newest MAX_THREADS review threads of the pull request, with their comments."""
         owner, name = self._target.repo.split("/", 1)
         variables = {"owner": owner, "name": name, "number": self._target.number}
         with self._translated("reading the review threads"):
-            _, data = self._client.requester.graphql_query(_THREADS_QUERY, variables)
-        nodes = _dig(data, "data", "repository", "pullRequest", "reviewThreads", "nodes")
-        return [_thread(node) for node in nodes or () if isinstance(node, dict)]
+            _, data = self._client.requester.graphql_query(THREADS_QUERY, variables)
+        return parse_threads(data)
 
     def resolve_thread(self, thread_id: str) -> bool:
         """Resolve a review thread; False when GitHub forbids it for this token (an app's
         token needs `contents: write`, not only `pull-requests: write`)."""
         with self._translated("resolving a review thread", write=True):
             try:
-                self._client.requester.graphql_query(_RESOLVE_MUTATION, {"id": thread_id})
+                self._client.requester.graphql_query(RESOLVE_MUTATION, {"id": thread_id})
             except GithubException as exc:
-                if exc.status == 400 and _graphql_error(exc) in ("FORBIDDEN", "UNAUTHORIZED"):
+                if exc.status == 400 and forbidden(exc.data):
                     return False
                 raise
         return True
@@ -393,31 +359,4 @@ def _reaction_kinds(rollup: dict[str, Any]) -> frozenset[str]:
     """The rollup GitHub lists with each comment: {"+1": 2, "-1": 0, ..., "total_count": 2}."""
     return frozenset(
         kind for kind, count in rollup.items() if kind not in ("url", "total_count") and count
-    )
-
-
-def _dig(data: object, *keys: str) -> Any:
-    for key in keys:
-        data = data.get(key) if isinstance(data, dict) else None
-    return data
-
-
-def _graphql_error(exc: GithubException) -> str:
-    errors = _dig(exc.data, "errors")
-    first = errors[0] if isinstance(errors, list) and errors else None
-    return str(_dig(first, "type") or "")
-
-
-def _thread(node: dict[str, Any]) -> ReviewThread:
-    notes = tuple(
-        ThreadNote(int(c["databaseId"]), str(_dig(c, "author", "login") or ""), c.get("body") or "")
-        for c in _dig(node, "comments", "nodes") or ()
-        if isinstance(c, dict) and isinstance(c.get("databaseId"), int)
-    )
-    return ReviewThread(
-        str(node.get("id") or ""),
-        str(node.get("path") or ""),
-        bool(node.get("isResolved")),
-        bool(node.get("isOutdated")),
-        notes,
     )

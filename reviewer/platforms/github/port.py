@@ -15,7 +15,8 @@ from reviewer.diff import FileDiff
 from reviewer.model import Acceptance, Finding
 from reviewer.platforms.common import fingerprints_in, is_summary
 from reviewer.platforms.github.acceptance import earlier_acceptance
-from reviewer.platforms.github.api import Comment, GitHubAPI, ReviewThread, ThreadNote
+from reviewer.platforms.github.api import Comment, GitHubAPI
+from reviewer.platforms.github.graphql import ReviewThread, ThreadNote
 from reviewer.platforms.github.post import Payload, post_bounded, review_comment
 from reviewer.platforms.pipeline import Resolution, Standing, SummaryComment
 from reviewer.platforms.plan import Placed
