@@ -45,9 +45,10 @@ def from_environment(
     number: int | None,
     root: Path | None,
     environ: Mapping[str, str],
+    api: GitHubAPI | None = None,  # the run's session, when it already opened one
 ) -> GitHubPlatform:
     target = detect(repo, number, environ)
-    return GitHubPlatform(target, GitHubAPI(target), root)
+    return GitHubPlatform(target, api or GitHubAPI(target), root)
 
 
 class GitHubPlatform:

@@ -28,9 +28,10 @@ def from_environment(
     mr_iid: int | None,
     root: Path | None,
     env: Mapping[str, str],
+    api: GitLabAPI | None = None,  # the run's session, when it already opened one
 ) -> GitLabMergeRequest:
     target = detect(project, mr_iid, env)
-    return GitLabMergeRequest(target, connect(target), root)
+    return GitLabMergeRequest(target, api or connect(target), root)
 
 
 class GitLabMergeRequest:
