@@ -119,3 +119,18 @@ def test_a_persons_note_with_our_fingerprint_is_not_ours(
     code, _, err = run(capsys, model_server)
     assert code == 0, err
     assert len(posts(fake)) == 1  # posted: mallory's marker does not make it "already posted"
+
+
+def test_a_discussion_gitlab_will_not_resolve_leaves_the_review_whole(
+    capsys: pytest.CaptureFixture[str], fake: FakeGitLab, model_server: FakeModelServer
+) -> None:
+    model_server.queue(findings_reply(ON_ADDED, ON_RANGE))
+    assert run(capsys, model_server)[0] == 0
+    push_the_fix(fake)
+    fake.fail_next("PUT", r"/discussions/", status=403)
+    model_server.queue(findings_reply())
+    code, _, err = run(capsys, model_server)
+    assert code == 0, err
+    assert not resolved(ours(fake)[ON_ADDED["title"]])
+    summary = summary_notes(fake)[0]
+    assert "1 fixed thread(s) left open: GitLab" in summary and "resolved: fixed" not in summary

@@ -15,7 +15,7 @@ from enum import StrEnum
 from typing import Protocol, TypeVar
 
 from reviewer.diff import FileDiff
-from reviewer.errors import PlatformError
+from reviewer.errors import ReviewError
 from reviewer.model import Acceptance, DropCode, Dropped, Finding, ReviewResult
 from reviewer.platforms.base import Change, Published
 from reviewer.platforms.plan import Placed, PostingPlan, plan_posting
@@ -145,7 +145,7 @@ class _Earlier:
 def _earlier(port: Port[P], change: Change, result: ReviewResult) -> _Earlier:
     try:
         threads = port.threads()
-    except PlatformError as exc:  # the review still posts; the summary says what is missing
+    except ReviewError as exc:  # the review still posts; the summary says what is missing
         return _Earlier(notes=(f"Earlier threads not checked: {exc}.",))
     summary = port.standing().summary
     before = resolved_in(summary.body if summary else None)
@@ -196,7 +196,7 @@ def _post(
     earlier: _Earlier,
 ) -> Outcome:
     refused = port.post(plan.new)
-    outcomes = {t.ident: port.resolve(t) for t in earlier.resolve}
+    outcomes, failures = _resolve_all(port, earlier.resolve)
     resolved = [i for i, o in outcomes.items() if o == Resolution.RESOLVED]
     replied = [i for i, o in outcomes.items() if o == Resolution.REPLIED]
     refused_ids = {id(placed) for placed, _ in refused}
@@ -207,7 +207,7 @@ def _post(
     notes = posting_notes(
         change.notes, len(plan.already), len(resolved), len(refused), replied=len(replied)
     )
-    body = summary_body(result, change.head_sha, not_posted, notes + earlier.notes)
+    body = summary_body(result, change.head_sha, not_posted, notes + earlier.notes + failures)
     ever = earlier.resolved_before | set(resolved) | set(replied)
     body += f"\n{resolved_marker(ever)}\n" if ever else ""
     url = _write(port, standing.summary, body)
@@ -223,6 +223,24 @@ def _post(
         comment_states=earlier.states,
     )
     return Outcome(published, body)
+
+
+def _resolve_all(
+    port: Port[P], threads: Sequence[EarlierThread]
+) -> tuple[dict[str, Resolution], tuple[str, ...]]:
+    """Each thread's resolution; one that fails is left open and said so in the summary,
+    never at the cost of the review."""
+    outcomes: dict[str, Resolution] = {}
+    errors: list[str] = []
+    for thread in threads:
+        try:
+            outcomes[thread.ident] = port.resolve(thread)
+        except ReviewError as exc:  # a refusal too (a token without the right): say so
+            outcomes[thread.ident] = Resolution.FAILED
+            errors.append(str(exc))
+    if not errors:
+        return outcomes, ()
+    return outcomes, (f"{len(errors)} fixed thread(s) left open: {errors[0]}.",)
 
 
 def _write(port: Port[P], existing: SummaryComment | None, body: str) -> str:
