@@ -14,9 +14,9 @@ from dataclasses import dataclass
 
 from reviewer.answer import RawFinding, Rejected
 from reviewer.diff import DiffLine, FileDiff, Hunk
-from reviewer.model import Dropped, Finding, Side
+from reviewer.model import DropCode, Dropped, Finding, Side
 
-QUOTE_NOT_FOUND = "quote matches no line of the diff (possible hallucination)"
+QUOTE_NOT_FOUND = DropCode.QUOTE_NOT_FOUND
 _NUMBER_AND_MARKER = re.compile(r"^\s*\d+\s?[ +-]")
 
 
@@ -43,20 +43,20 @@ def anchor_findings(
 def anchor_one(finding: RawFinding, files: Sequence[FileDiff]) -> Finding | Dropped:
     hunks = [hunk for file in files if _same_path(file, finding.path) for hunk in file.hunks]
     if not hunks:
-        return Dropped.of(finding, "file not in the reviewed diff")
+        return Dropped.of(finding, DropCode.FILE_NOT_IN_DIFF)
     candidate = _best(hunks, finding)
     if candidate is None and finding.quote.strip():
         # A quote that matches nothing the model was shown is a hallucination signal: its
         # line number is not trusted to place it (the contract's anchoring rule).
         return Dropped.of(finding, QUOTE_NOT_FOUND)
     if candidate is None:
-        return Dropped.of(finding, "not on a line the diff shows")
+        return Dropped.of(finding, DropCode.NOT_ON_DIFF)
     path = next(file.path for file in files if _same_path(file, finding.path))
     return _finding(finding, path, candidate)
 
 
 def dropped_from_rejected(rejected: Iterable[Rejected]) -> list[Dropped]:
-    return [Dropped(r.path, r.line, r.title, f"invalid finding: {r.reason}") for r in rejected]
+    return [Dropped(r.path, r.line, r.title, DropCode.INVALID, r.reason) for r in rejected]
 
 
 def _same_path(file: FileDiff, path: str) -> bool:

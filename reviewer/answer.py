@@ -13,7 +13,10 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from reviewer.model import CATEGORIES, SEVERITIES, Category, Severity
+from reviewer.model import CATEGORIES, SEVERITIES, RawFinding
+
+# RawFinding is re-exported: it lives with the other values in reviewer.model.
+__all__ = ["MAX_BODY", "MAX_TITLE", "RawFinding", "Rejected", "parse_answer", "validate"]
 
 _FENCE = re.compile(r"```(?:json|JSON)?\s*\n(.*?)(?:\n```|\Z)", re.DOTALL)
 _TRAILING_COMMA = re.compile(r",(\s*[}\]])")
@@ -23,23 +26,6 @@ _BARE_LIST = re.compile(r"\[(?=\s*[{\]])")
 _DECODER = json.JSONDecoder()
 MAX_TITLE = 200
 MAX_BODY = 8000
-
-
-@dataclass(frozen=True)
-class RawFinding:
-    """A finding as the model stated it, validated but not yet anchored onto the diff."""
-
-    path: str
-    line: int | None
-    end_line: int | None
-    quote: str
-    severity: Severity
-    category: Category
-    title: str
-    body: str
-    suggestion: str | None
-    confidence: float
-    evidence: str = ""  # what in the code makes it real (asked for before the severity)
 
 
 @dataclass(frozen=True)

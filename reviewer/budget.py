@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import PurePosixPath
 
 from reviewer.chunk import Chunk
-from reviewer.model import Skipped
+from reviewer.model import SkipCode, Skipped
 
 # The completion is not known before sending: each chunk's answer is estimated at this many
 # tokens, priced at the model's output price (a typical answer is a few hundred tokens).
@@ -115,9 +115,10 @@ def _skipped_files(
     chunks: Sequence[Chunk], chosen: list[Chunk], reasons: dict[int, str]
 ) -> tuple[Skipped, ...]:
     reviewed = {file.path for chunk in chosen for file in chunk.files}
-    skipped: dict[str, str] = {}
+    skipped: dict[str, Skipped] = {}
     for position, reason in sorted(reasons.items()):
         for file in chunks[position].files:
-            partly = "partly " if file.path in reviewed else ""
-            skipped.setdefault(file.path, f"{partly}not reviewed: {reason}")
-    return tuple(Skipped(path, reason) for path, reason in skipped.items())
+            partly = file.path in reviewed
+            code = SkipCode.PARTLY_OVER_BUDGET if partly else SkipCode.OVER_BUDGET
+            skipped.setdefault(file.path, Skipped(file.path, code, reason))
+    return tuple(skipped.values())

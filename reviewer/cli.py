@@ -10,16 +10,9 @@ from typing import NoReturn
 
 from reviewer import __version__
 from reviewer.depth import DEPTHS
-from reviewer.errors import ReviewError, UsageError
+from reviewer.errors import ReviewError
 from reviewer.model import REPORT_FORMATS, SEVERITIES
-
-
-class Parser(argparse.ArgumentParser):
-    """argparse whose errors are our one-line usage errors (exit 2), not its usage dump."""
-
-    def error(self, message: str) -> NoReturn:
-        raise UsageError(f"{message} (see `{self.prog} --help`)")
-
+from reviewer.usage import Parser
 
 EPILOG = """\
 subcommand:
@@ -113,7 +106,7 @@ def _subcommand(name: str) -> Callable[[Sequence[str]], int] | None:
 
         return eval_main
     if name == "mcp":  # the MCP SDK is an extra: imported only here, and only when present
-        from reviewer.mcp_support import mcp_main
+        from reviewer.mcp_command import mcp_main
 
         return mcp_main
     return None

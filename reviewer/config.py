@@ -278,12 +278,3 @@ def _validate_gateway(config: Config) -> None:
         raise ConfigError(
             f"`gateway_metadata` must be litellm or cloudflare, not {config.gateway_metadata!r}"
         )
-
-
-def load_config(repo_root: Path, config_path: str | None, flags: Mapping[str, Any]) -> Config:
-    """Read the config file (explicit, or found in the checkout), the environment and flags,
-    as a local run does: paths confined to the checkout (see reviewer/trust.py, which also
-    decides where a --github/--gitlab run reads its config)."""
-    from reviewer.trust import load_trusted_config  # trust builds on this module
-
-    return load_trusted_config(repo_root, config_path, flags, None).config

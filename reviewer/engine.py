@@ -19,10 +19,18 @@ from reviewer.cache import ResponseCache
 from reviewer.chunk import Chunk, build_chunks
 from reviewer.config import Config
 from reviewer.context import ContextSource, read_guidelines
-from reviewer.diff import Diff, FileDiff
+from reviewer.diff import FileDiff
 from reviewer.dispatch import ChunkJob, ChunkOutcome, Progress, run_chunks
 from reviewer.gateway import Gateway
-from reviewer.model import CallRecord, Finding, ReviewResult, Skipped, Summary
+from reviewer.model import (
+    CallRecord,
+    Finding,
+    ReviewInput,
+    ReviewResult,
+    SkipCode,
+    Skipped,
+    Summary,
+)
 from reviewer.passes import (
     Allowance,
     PassSetup,
@@ -39,7 +47,7 @@ from reviewer.select import select_files
 from reviewer.toolbox import ToolBox
 from reviewer.verify import VERIFIER
 
-__all__ = ["Progress", "ReviewInput", "review"]
+__all__ = ["Progress", "ReviewInput", "review"]  # ReviewInput: re-exported from model
 NO_MODEL_NOTE = (
     "Built-in checks only: set AI_REVIEW_MODEL (or --model, e.g. openai/gpt-4.1-mini) "
     "and the provider's API key to add the model review."
@@ -48,16 +56,6 @@ UNKNOWN_PRICE_NOTE = (
     "max_cost_usd not applied: litellm has no price for {model}, so the cost cannot be "
     "estimated before sending; {rest}."
 )
-
-
-@dataclass(frozen=True)
-class ReviewInput:
-    """What is reviewed: the diff, and what the platform knows about the change."""
-
-    diff: Diff
-    title: str = ""
-    description: str = ""
-    unavailable: tuple[Skipped, ...] = ()  # files the platform sent without a patch
 
 
 @dataclass
@@ -224,7 +222,7 @@ def _result(
         errors=tuple(sorted({c.error for c in calls if c.error})),
         retries=sum(c.retries for c in sent),
         fallback_calls=sum(1 for c in sent if c.fallback and c.outcome == "ok"),
-        note=plan.note if plan.models else NO_MODEL_NOTE,
+        notes=_notes(plan),
         **_depth_figures(plan, verified, sent),
     )
     dropped = [d for o in outcomes for d in o.dropped] + verified.dropped + ranked_out
@@ -272,6 +270,12 @@ def _depth_figures(plan: _Plan, verified: Verified, sent: tuple[CallRecord, ...]
     }
 
 
+def _notes(plan: _Plan) -> tuple[str, ...]:
+    if not plan.models:
+        return (NO_MODEL_NOTE,)
+    return (plan.note,) if plan.note else ()
+
+
 def _total_cost(calls: tuple[CallRecord, ...]) -> float | None:
     if any(c.cost_usd is None for c in calls):
         return None
@@ -286,4 +290,4 @@ def _model_phase(outcomes: list[ChunkOutcome]) -> float:
 
 def _failed_files(failed: list[Chunk]) -> tuple[Skipped, ...]:
     paths = dict.fromkeys(f.path for chunk in failed for f in chunk.files)
-    return tuple(Skipped(path, "not reviewed: the model call failed") for path in paths)
+    return tuple(Skipped(path, SkipCode.MODEL_FAILED) for path in paths)

@@ -16,18 +16,17 @@ from pathlib import Path
 from typing import Any
 
 from reviewer import run
-from reviewer.config import load_config
 from reviewer.context import ContextSource, LocalCheckout, NoContext
 from reviewer.diff import parse_diff
 from reviewer.engine import Progress, ReviewInput, review
 from reviewer.errors import ModelError, UsageError
 from reviewer.gateway import LiteLLMGateway, ModelReply, ToolOffer
 from reviewer.git_change import git_diff
-from reviewer.mcp_support import require_mcp
 from reviewer.model import ReviewResult
 from reviewer.platforms.base import Change
 from reviewer.report.json_report import to_json
 from reviewer.routing import route
+from reviewer.trust import load_config
 
 
 @dataclass(frozen=True)
@@ -96,8 +95,6 @@ def review_report(
 ) -> dict[str, Any]:
     """The JSON report of the review, exactly as `--format json` prints it."""
     config = load_config(request.repo_root or Path.cwd(), request.config_path, _flags(request))
-    if config.mcp_servers:
-        require_mcp("[[mcp_servers]] in the config")
     source: ContextSource = LocalCheckout(request.repo_root) if request.repo_root else NoContext()
     identity = "diff:" + hashlib.sha256(request.diff).hexdigest()[:16]
     change = Change(ReviewInput(parse_diff(request.diff)), source, identity=identity)

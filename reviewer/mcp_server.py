@@ -1,6 +1,6 @@
 """`ai-review mcp`: the review as tools of a Model Context Protocol server on stdio.
 
-The only module that imports the MCP server SDK, loaded by `reviewer.mcp_support` when the
+The only module that imports the MCP server SDK, loaded by `reviewer.mcp_command` when the
 subcommand runs. While it serves, the SDK points file descriptor 1 at stderr, so stray
 output (a library's print, a child process) never reaches the protocol stream.
 """

@@ -17,35 +17,12 @@ from reviewer.mcp_config import McpServerConfig
 from reviewer.toolbox import ToolBox
 
 INSTALL_HINT = "MCP support is not installed: pip install 'ai-review[mcp]'"
-MCP_HELP = """usage: ai-review mcp
-
-Serve ai-review as a Model Context Protocol server on stdio (tools: review_diff, review_git)
-for coding agents. The model and its key come from the environment (AI_REVIEW_MODEL,
-AI_REVIEW_API_KEY or the provider's key, AI_REVIEW_API_BASE) and .ai-review.toml, as for
-`ai-review --diff`. Needs the extra: pip install 'ai-review[mcp]'.
-"""
 
 
 def require_mcp(what: str) -> None:
     """Raise a one-line usage error (exit 2) when the `mcp` package cannot be imported."""
     if importlib.util.find_spec("mcp") is None:
         raise UsageError(f"{what} needs the MCP SDK. {INSTALL_HINT}")
-
-
-def mcp_main(argv: Sequence[str]) -> int:
-    """`ai-review mcp`: serve the review tools over stdio until the client hangs up."""
-    if list(argv) in (["-h"], ["--help"]):
-        print(MCP_HELP, end="")
-        return 0
-    if list(argv) not in ([], ["--stdio"]):
-        raise UsageError(
-            "`ai-review mcp` takes no arguments: it serves MCP on stdio (see the README)"
-        )
-    require_mcp("`ai-review mcp`")
-    from reviewer.mcp_server import serve_stdio  # pragma: no cover - test_mcp_stdio's child
-
-    serve_stdio()  # pragma: no cover
-    return 0  # pragma: no cover
 
 
 @contextmanager

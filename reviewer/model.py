@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from enum import StrEnum
+from typing import TYPE_CHECKING, Literal, Protocol
 
-if TYPE_CHECKING:
-    from reviewer.answer import RawFinding
+if TYPE_CHECKING:  # a type only: the diff model imports nothing of ours either
+    from reviewer.diff import Diff
 
 Severity = Literal["critical", "high", "medium", "low"]
 Category = Literal["bug", "security", "performance", "maintainability", "style", "docs", "test"]
@@ -35,6 +36,48 @@ def severity_rank(severity: str) -> int:
 
 
 @dataclass(frozen=True)
+class ReviewInput:
+    """What is reviewed: the diff, and what the platform knows about the change."""
+
+    diff: Diff
+    title: str = ""
+    description: str = ""
+    unavailable: tuple[Skipped, ...] = ()  # files the platform sent without a patch
+
+
+@dataclass(frozen=True)
+class RawFinding:
+    """A finding as the model stated it, validated but not yet anchored onto the diff."""
+
+    path: str
+    line: int | None
+    end_line: int | None
+    quote: str
+    severity: Severity
+    category: Category
+    title: str
+    body: str
+    suggestion: str | None
+    confidence: float
+    evidence: str = ""  # what in the code makes it real (asked for before the severity)
+
+
+class Located(Protocol):
+    """What a dropped entry keeps of a finding, anchored or as the model stated it."""
+
+    @property
+    def path(self) -> str: ...
+    @property
+    def line(self) -> int | None: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def severity(self) -> str: ...
+    @property
+    def body(self) -> str: ...
+
+
+@dataclass(frozen=True)
 class Finding:
     """A finding anchored onto lines the diff shows, ready to report or post inline."""
 
@@ -57,6 +100,47 @@ class Finding:
     evidence: str = ""  # the model's evidence, shown to the verifier (not reported)
 
 
+class DropCode(StrEnum):
+    """Why a finding is not reported inline. Behaviour (exit codes, telemetry) reads the code;
+    the words are the reporters' (reviewer.report.reasons), with the entry's `detail`."""
+
+    DUPLICATE = "duplicate"
+    BELOW_MIN_SEVERITY = "below_min_severity"
+    OVER_MAX_COMMENTS = "over_max_comments"  # still a finding: a --fail-on gate counts it
+    FILE_NOT_IN_DIFF = "file_not_in_diff"
+    NOT_ON_DIFF = "not_on_diff"  # no quote, and its line is not one the diff shows
+    QUOTE_NOT_FOUND = "quote_not_found"  # its quote matches no line the model was shown
+    INVALID = "invalid"  # detail: what is wrong with the model's entry
+    VERIFIER_REJECTED = "verifier_rejected"  # detail: the verifier's sentence
+    CANNOT_GO_INLINE = "cannot_go_inline"  # detail: why the platform has no place for it
+    REFUSED = "refused"  # detail: what the platform answered
+    READ_ONLY = "read_only"  # the token may not post
+
+
+class SkipCode(StrEnum):
+    """Why a file (or part of one) was not reviewed; worded by the reporters as well."""
+
+    BINARY = "binary"
+    DELETED = "deleted"
+    EXCLUDED = "excluded"
+    NOT_INCLUDED = "not_included"
+    LOCK_FILE = "lock_file"
+    GENERATED = "generated"
+    VENDORED = "vendored"
+    MINIFIED = "minified"
+    EMPTY_NEW_FILE = "empty_new_file"
+    MODE_CHANGE = "mode_change"
+    UNCHANGED_COPY = "unchanged_copy"  # detail: "renamed" or "copied"
+    NO_CONTENT_CHANGE = "no_content_change"
+    OVER_BUDGET = "over_budget"  # detail: which budget
+    PARTLY_OVER_BUDGET = "partly_over_budget"  # detail: which budget
+    MODEL_FAILED = "model_failed"
+    UNAVAILABLE = "unavailable"  # detail: what the platform says about the missing patch
+
+
+BUDGET_SKIPS = frozenset({SkipCode.OVER_BUDGET, SkipCode.PARTLY_OVER_BUDGET})
+
+
 @dataclass(frozen=True)
 class Dropped:
     """A finding that is not reported inline, and why: nothing is dropped silently."""
@@ -64,15 +148,16 @@ class Dropped:
     path: str
     line: int | None
     title: str
-    reason: str
+    code: DropCode
+    detail: str = ""
     severity: str = "medium"
     body: str = ""
 
     @classmethod
-    def of(cls, finding: Finding | RawFinding, reason: str) -> Dropped:
+    def of(cls, finding: Located, code: DropCode, detail: str = "") -> Dropped:
         """A finding, anchored or as the model stated it, with why it is not inline."""
         return cls(
-            finding.path, finding.line, finding.title, reason, finding.severity, finding.body
+            finding.path, finding.line, finding.title, code, detail, finding.severity, finding.body
         )
 
 
@@ -81,7 +166,8 @@ class Skipped:
     """A file (or part of one) that was not reviewed, and why."""
 
     path: str
-    reason: str
+    code: SkipCode
+    detail: str = ""
 
 
 @dataclass(frozen=True)
@@ -159,7 +245,7 @@ class Summary:
     errors: tuple[str, ...] = ()
     retries: int = 0  # requests beyond the first of each call
     fallback_calls: int = 0  # calls answered by a fallback model
-    note: str = ""  # one line for the reader, e.g. how to enable the model pass
+    notes: tuple[str, ...] = ()  # lines for the reader, e.g. how to enable the model pass
     depth: str = ""  # the tier (trivial, lite, full); empty without a model review
     depth_reason: str = ""
     passes: tuple[str, ...] = ()

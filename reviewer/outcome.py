@@ -11,8 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from reviewer.model import CallRecord, ReviewResult, severity_rank
-from reviewer.rank import OVER_MAX_COMMENTS
+from reviewer.model import CallRecord, DropCode, ReviewResult, severity_rank
 
 KEY_REFUSED = (
     "ai-review: error: the model refused the API key (HTTP 401/403): check AI_REVIEW_API_KEY "
@@ -58,7 +57,7 @@ def _gate(result: ReviewResult, fail_on: str | None) -> bool:
         return False
     threshold = severity_rank(fail_on)
     # A finding left out of the inline comments by --max-comments still remains.
-    capped = [d.severity for d in result.dropped if d.reason == OVER_MAX_COMMENTS]
+    capped = [d.severity for d in result.dropped if d.code == DropCode.OVER_MAX_COMMENTS]
     severities = [f.severity for f in result.findings] + capped
     return any(severity_rank(severity) <= threshold for severity in severities)
 

@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import replace
 
-from reviewer.model import Dropped, Finding, severity_rank
+from reviewer.model import DropCode, Dropped, Finding, severity_rank
 
 _WORD = re.compile(r"[a-z0-9]+")
 _STOPWORDS = frozenset(
@@ -31,7 +31,7 @@ _STOPWORDS = frozenset(
         "with",
     ]
 )
-OVER_MAX_COMMENTS = "over max-comments"
+OVER_MAX_COMMENTS = DropCode.OVER_MAX_COMMENTS  # kept for importers; read the code
 SIMILAR_TITLES = 0.5
 SIMILAR_TITLES_SAME_LINES = 0.3
 
@@ -82,11 +82,11 @@ def rank_findings(
     threshold = severity_rank(min_severity)
     for finding in ordered:
         if any(_similar(finding, other) for other in kept + capped):
-            dropped.append(Dropped.of(finding, "duplicate"))
+            dropped.append(Dropped.of(finding, DropCode.DUPLICATE))
         elif severity_rank(finding.severity) > threshold:
-            dropped.append(Dropped.of(finding, "below min-severity"))
+            dropped.append(Dropped.of(finding, DropCode.BELOW_MIN_SEVERITY))
         elif len(kept) >= max_comments:
-            dropped.append(Dropped.of(finding, OVER_MAX_COMMENTS))
+            dropped.append(Dropped.of(finding, DropCode.OVER_MAX_COMMENTS))
             capped.append(finding)
         else:
             kept.append(finding)

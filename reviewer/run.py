@@ -19,6 +19,7 @@ from reviewer.errors import InputError, UsageError
 from reviewer.gateway import LiteLLMGateway, preload
 from reviewer.mcp_support import context_tools, require_mcp
 from reviewer.model import ReviewResult, Summary
+from reviewer.options import Options
 from reviewer.outcome import outcome
 from reviewer.platforms.base import Change, Platform, Published
 from reviewer.pricing import missing_key
@@ -35,38 +36,44 @@ from reviewer.trust import (
 )
 
 
-def _local(args: argparse.Namespace, root: Path | None) -> tuple[Platform, TrustedConfig]:
+def _local(options: Options, root: Path | None) -> tuple[Platform, TrustedConfig]:
     from reviewer.platforms.local import LocalDiff
 
-    return LocalDiff(args.diff, root), local_config(args, root)
+    assert options.diff is not None  # the kind is "diff" exactly when --diff is given
+    return LocalDiff(options.diff, root), local_config(options, root)
 
 
-def local_config(args: argparse.Namespace, root: Path | None) -> TrustedConfig:
+def local_config(options: Options, root: Path | None) -> TrustedConfig:
     """A local run's config: the checkout's own file (it is the user's), paths confined."""
-    return load_trusted_config(root, args.config, _flags(args), None)
+    return load_trusted_config(root, options.config, dict(options.config_flags), None)
 
 
-def _github(args: argparse.Namespace, root: Path | None) -> tuple[Platform, TrustedConfig]:
+def _github(options: Options, root: Path | None) -> tuple[Platform, TrustedConfig]:
     """The pull request's API session, first used to read the config at the base commit."""
-    from reviewer.platforms import github, github_api, github_env
+    from reviewer.platforms.github import api as github_api
+    from reviewer.platforms.github import env as github_env
+    from reviewer.platforms.github import platform as github
 
     github_env.refuse_fork_checkout(os.environ, root)
-    api = github_api.GitHubAPI(github_env.detect(args.repo, args.pr, os.environ))
+    api = github_api.GitHubAPI(github_env.detect(options.repo, options.pr, os.environ))
     base = BaseRevision(
         _checkout(root),
         github_env.base_shas(os.environ),
         lambda paths: github_api.read_at_base(api, paths),  # the pull request is read once
     )
     with _closed_on_error(api):
-        trusted = load_trusted_config(root, args.config, _flags(args), base)
-        return github.from_environment(args, trusted.config, root, os.environ, api), trusted
+        trusted = load_trusted_config(root, options.config, dict(options.config_flags), base)
+        platform = github.from_environment(options.repo, options.pr, root, os.environ, api)
+        return platform, trusted
 
 
-def _gitlab(args: argparse.Namespace, root: Path | None) -> tuple[Platform, TrustedConfig]:
+def _gitlab(options: Options, root: Path | None) -> tuple[Platform, TrustedConfig]:
     """The merge request's API session, first used to read the config at the base commit."""
-    from reviewer.platforms import gitlab, gitlab_api, gitlab_env
+    from reviewer.platforms.gitlab import api as gitlab_api
+    from reviewer.platforms.gitlab import env as gitlab_env
+    from reviewer.platforms.gitlab import platform as gitlab
 
-    api = gitlab_api.connect(gitlab_env.detect(args.project, args.mr, os.environ))
+    api = gitlab_api.connect(gitlab_env.detect(options.project, options.mr, os.environ))
     hinted = os.environ.get("CI_MERGE_REQUEST_DIFF_BASE_SHA", "").strip()
     base = BaseRevision(
         _checkout(root),
@@ -74,8 +81,9 @@ def _gitlab(args: argparse.Namespace, root: Path | None) -> tuple[Platform, Trus
         lambda paths: gitlab_api.read_at_base(api, paths, hinted or None),
     )
     with _closed_on_error(api):
-        trusted = load_trusted_config(root, args.config, _flags(args), base)
-        return gitlab.from_environment(args, trusted.config, root, os.environ, api), trusted
+        trusted = load_trusted_config(root, options.config, dict(options.config_flags), base)
+        platform = gitlab.from_environment(options.project, options.mr, root, os.environ, api)
+        return platform, trusted
 
 
 def _checkout(root: Path | None) -> str | None:
@@ -94,32 +102,33 @@ def _closed_on_error(api: Any) -> Iterator[None]:
 
 
 # Each returns the platform and the run's config, read where that platform trusts it.
-PLATFORMS: dict[str, Callable[[argparse.Namespace, Path | None], tuple[Platform, TrustedConfig]]]
+PLATFORMS: dict[str, Callable[[Options, Path | None], tuple[Platform, TrustedConfig]]]
 PLATFORMS = {"diff": _local, "github": _github, "gitlab": _gitlab}
 
 
 def run(args: argparse.Namespace) -> int:
-    kind = _kind(args)
-    root = repo_root(args.repo_root)
-    platform, trusted = PLATFORMS[kind](args, root)
+    options = Options.from_args(args)
+    kind = options.kind
+    root = repo_root(options.repo_root)
+    platform, trusted = PLATFORMS[kind](options, root)
     config = trusted.config
     if config.mcp_servers:
         require_mcp("[[mcp_servers]] in the config")  # one line saying what to install
-    _warm_up(config, args.no_cache)
+    _warm_up(config, options.no_cache)
     try:
-        telemetry = open_telemetry(args.telemetry) if args.telemetry else None  # before paying
-        change = platform.fetch(full=args.full)
+        telemetry = open_telemetry(options.telemetry) if options.telemetry else None  # early
+        change = platform.fetch(full=review_all(options, config))
         if kind == "diff" and not change.review_input.diff.files:
             print("ai-review: nothing to review: the diff is empty", file=sys.stderr)
-            _write_report(ReviewResult((), (), Summary()), args)  # a CI artifact is expected
+            _write_report(ReviewResult((), (), Summary()), options)  # a CI artifact is expected
             return 0
         template_note = ""
         if kind != "diff":  # the checkout may hold the change's own templates
             diff = change.review_input.diff
             config, template_note = without_edited_templates(config, diff, root or Path.cwd())
-        result = _review(change, config, args, posting=kind != "diff")
+        result = _review(change, config, options)
         result = _with_notes(result, change, trusted, template_note)
-        _publish(platform, change, result, args, telemetry)
+        _publish(platform, change, result, options, telemetry)
     finally:  # its HTTP session, whatever happened
         platform.close()
     return exit_code(result, config)
@@ -137,36 +146,36 @@ def _warm_up(config: Config, no_cache: bool) -> None:
         preload()
 
 
-def _kind(args: argparse.Namespace) -> str:
-    if args.diff is not None:
-        return "diff"
-    if args.github or args.gitlab:
-        return "github" if args.github else "gitlab"
-    raise UsageError("say what to review: --diff PATH, --github or --gitlab (see --help)")
+def review_all(options: Options, config: Config) -> bool:
+    """Review the whole change, not only what changed since the last review: asked for, or
+    a --fail-on gate, which must see every finding (the cache keeps unchanged parts free;
+    only the posting then skips what stands already)."""
+    return options.full or config.fail_on is not None
 
 
 def _publish(
     platform: Platform,
     change: Change,
     result: ReviewResult,
-    args: argparse.Namespace,
+    options: Options,
     telemetry: TelemetryFile | None,
 ) -> None:
     published: Published | None = None
     try:
-        published = platform.publish(change, result, dry_run=args.dry_run)
+        published = platform.publish(change, result, dry_run=options.dry_run)
+        for line in published.log:  # the job log; stdout carries the report
+            print(line, file=sys.stderr)
     finally:  # the review is recorded and reported even when posting it failed
         if telemetry is not None:
             telemetry.record(change, result, published)
-        _write_report(result, args)
+        _write_report(result, options)
 
 
-def _review(
-    change: Change, config: Config, args: argparse.Namespace, *, posting: bool
-) -> ReviewResult:
-    chosen = route(config, change.identity, args.arm)
+def _review(change: Change, config: Config, options: Options) -> ReviewResult:
+    chosen = route(config, change.identity, options.arm)
+    posting = options.posting
     gateway, note = _gateway(chosen, config, change, posting=posting) if chosen else (None, "")
-    cache = _cache(chosen, config, change, args.no_cache) if gateway and chosen else None
+    cache = _cache(chosen, config, change, options.no_cache) if gateway and chosen else None
     servers = config.mcp_servers if gateway is not None and config.tools else ()
     with _progress_bar() as progress, context_tools(servers, os.environ) as (boxes, notes):
         result = review(
@@ -179,17 +188,17 @@ def _review(
             progress=progress,
             toolboxes=_toolboxes(change, config) + boxes,
         )
-    note = " ".join(part for part in (note, *notes) if part)
-    return replace(result, summary=replace(result.summary, note=note)) if note else result
+    more = tuple(part for part in (note, *notes) if part)
+    return replace(result, summary=replace(result.summary, notes=more)) if more else result
 
 
 def _with_notes(
     result: ReviewResult, change: Change, trusted: TrustedConfig, *more: str
 ) -> ReviewResult:
     """The summary says what the change brought that was not used (see trust.py)."""
-    notes = [result.summary.note, *not_used_notes(change.review_input.diff, change.source, trusted)]
-    note = " ".join(part for part in (*notes, *more) if part)
-    return replace(result, summary=replace(result.summary, note=note))
+    not_used = not_used_notes(change.review_input.diff, change.source, trusted)
+    notes = tuple(part for part in (*result.summary.notes, *not_used, *more) if part)
+    return replace(result, summary=replace(result.summary, notes=notes))
 
 
 def _toolboxes(change: Change, config: Config) -> tuple[ToolBox, ...]:
@@ -209,19 +218,6 @@ def repo_root(flag: str | None) -> Path | None:
         return path
     cwd = Path.cwd()
     return cwd if (cwd / ".git").exists() else None
-
-
-def _flags(args: argparse.Namespace) -> dict[str, Any]:
-    return {
-        "model": args.model,
-        "fallback_models": args.fallback_model,
-        "api_base": args.api_base,
-        "max_comments": args.max_comments,
-        "min_severity": args.min_severity,
-        "fail_on": args.fail_on,
-        "cache_dir": args.cache_dir,
-        "depth": args.depth,
-    }
 
 
 def _changes_cache(cache_dir: Path, change: Change) -> bool:
@@ -307,18 +303,18 @@ def _stderr_console() -> Any:
     return Console(stderr=True)
 
 
-def _write_report(result: ReviewResult, args: argparse.Namespace) -> None:
-    to_terminal = args.output is None and sys.stdout.isatty()
+def _write_report(result: ReviewResult, options: Options) -> None:
+    to_terminal = options.output is None and sys.stdout.isatty()
     width = os.get_terminal_size().columns if to_terminal else 100
-    text = render(result, args.format, width=min(max(width, 60), 160), color=to_terminal)
-    if args.output is None:
+    text = render(result, options.format, width=min(max(width, 60), 160), color=to_terminal)
+    if options.output is None:
         sys.stdout.write(text)
         sys.stdout.flush()
         return
     try:
-        Path(args.output).write_text(text, encoding="utf-8")
+        Path(options.output).write_text(text, encoding="utf-8")
     except OSError as exc:
-        raise InputError(f"cannot write --output {args.output}: {exc.strerror}") from exc
+        raise InputError(f"cannot write --output {options.output}: {exc.strerror}") from exc
 
 
 def exit_code(result: ReviewResult, config: Config) -> int:

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from fnmatch import fnmatchcase
 
 from reviewer.diff import Diff, FileDiff
-from reviewer.model import Skipped
+from reviewer.model import SkipCode, Skipped
 
 # Files nobody reviews by hand: what a tool wrote, what a vendor shipped, what a minifier made.
 LOCK_FILES = (
@@ -36,10 +36,10 @@ VENDORED = ("**/vendor/**", "**/node_modules/**", "**/third_party/**", "**/dist/
 MINIFIED = ("**/*.min.js", "**/*.min.css", "**/*.map")
 
 _DEFAULT_RULES = (
-    ("lock file", LOCK_FILES),
-    ("generated", GENERATED),
-    ("vendored", VENDORED),
-    ("minified", MINIFIED),
+    (SkipCode.LOCK_FILE, LOCK_FILES),
+    (SkipCode.GENERATED, GENERATED),
+    (SkipCode.VENDORED, VENDORED),
+    (SkipCode.MINIFIED, MINIFIED),
 )
 
 
@@ -55,35 +55,42 @@ def select_files(
         if reason is None:
             selected.append(file)
         else:
-            skipped.append(Skipped(file.path, reason))
+            skipped.append(reason)
     return tuple(selected), tuple(skipped)
 
 
-def skip_reason(file: FileDiff, exclude: tuple[str, ...], include: tuple[str, ...]) -> str | None:
+def skip_reason(
+    file: FileDiff, exclude: tuple[str, ...], include: tuple[str, ...]
+) -> Skipped | None:
     """Why a file is not reviewed, or None. `include` overrides the built-in rules only."""
+    code = _skip_code(file, exclude, include)
+    if code is None and not file.hunks:
+        return _no_content(file)
+    return None if code is None else Skipped(file.path, code)
+
+
+def _skip_code(
+    file: FileDiff, exclude: tuple[str, ...], include: tuple[str, ...]
+) -> SkipCode | None:
     if file.binary:
-        return "binary"
+        return SkipCode.BINARY
     if file.status == "deleted":
-        return "deleted"
+        return SkipCode.DELETED
     if matches(file.path, exclude):
-        return "excluded by config"
+        return SkipCode.EXCLUDED
     if include:
-        reason = None if matches(file.path, include) else "not in include"
-    else:
-        reason = next((why for why, globs in _DEFAULT_RULES if matches(file.path, globs)), None)
-    if reason is None and not file.hunks:
-        return _no_content_reason(file)
-    return reason
+        return None if matches(file.path, include) else SkipCode.NOT_INCLUDED
+    return next((code for code, globs in _DEFAULT_RULES if matches(file.path, globs)), None)
 
 
-def _no_content_reason(file: FileDiff) -> str:
+def _no_content(file: FileDiff) -> Skipped:
     if file.status == "added":
-        return "empty new file"
+        return Skipped(file.path, SkipCode.EMPTY_NEW_FILE)
     if file.old_mode != file.new_mode and file.new_mode is not None:
-        return "mode change only"
+        return Skipped(file.path, SkipCode.MODE_CHANGE)
     if file.status in ("renamed", "copied"):
-        return f"{file.status} without changes"
-    return "no content change"
+        return Skipped(file.path, SkipCode.UNCHANGED_COPY, file.status)
+    return Skipped(file.path, SkipCode.NO_CONTENT_CHANGE)
 
 
 def matches(path: str, patterns: Iterable[str]) -> bool:

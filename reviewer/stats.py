@@ -21,8 +21,8 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from reviewer.cli import Parser
 from reviewer.errors import UsageError
+from reviewer.usage import Parser
 
 NO_GROUP = "(none)"
 _NUMBERS = ("llm_calls", "prompt_tokens", "completion_tokens", "findings", "failed_chunks")
@@ -37,6 +37,7 @@ TEXT_HEADERS = {
     "findings_per_review": "findings/review",
     "failure_rate": "failed",
     "acceptance_rate": "accepted",
+    "addressed_rate": "addressed",
 }
 COLUMNS = (
     "reviews",
@@ -50,6 +51,7 @@ COLUMNS = (
     "findings_per_review",
     "failure_rate",
     "acceptance_rate",
+    "addressed_rate",
 )
 
 
@@ -68,6 +70,7 @@ class Review:
     failed: bool
     accepted: int | None  # from `acceptance`, when the platform recorded it
     signalled: int | None
+    comments: tuple[tuple[str, str], ...] = ()  # (comment key, state) of earlier comments
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -153,6 +156,7 @@ def parse_review(data: Any, group_by: str) -> Review:
         failed=numbers["failed_chunks"] > 0,
         accepted=accepted,
         signalled=signalled,
+        comments=_comments(data.get("comments")),
     )
 
 
@@ -205,6 +209,13 @@ def _acceptance(value: Any) -> tuple[int | None, int | None]:
         return None, None  # an acceptance this version cannot read does not spoil the line
 
 
+def _comments(value: Any) -> tuple[tuple[str, str], ...]:
+    if not isinstance(value, list):
+        return ()
+    items = [c for c in value if isinstance(c, dict)]
+    return tuple((str(c["key"]), str(c["state"])) for c in items if "key" in c and "state" in c)
+
+
 def _number(value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         raise TypeError("not a number")
@@ -242,6 +253,7 @@ def group_figures(reviews: list[Review]) -> dict[str, Any]:
         "findings_per_review": round(sum(r.findings for r in reviews) / count, 3),
         "failure_rate": _ratio(sum(r.failed for r in reviews), count),
         "acceptance_rate": _acceptance_rate(reviews),
+        "addressed_rate": _addressed_rate(reviews),
     }
 
 
@@ -256,6 +268,15 @@ def _acceptance_rate(reviews: list[Review]) -> float | None:
     """Weighted by comments: accepted over signalled comments, over reviews that carry it."""
     accepted = sum(r.accepted or 0 for r in reviews)
     return _ratio(accepted, sum(r.signalled or 0 for r in reviews))
+
+
+def _addressed_rate(reviews: list[Review]) -> float | None:
+    """Addressed among the earlier comments, each counted once in its latest state: a review
+    rerun many times weighs no more than one run."""
+    latest: dict[str, str] = {}
+    for review in sorted(reviews, key=lambda r: r.time):
+        latest.update(review.comments)
+    return _ratio(sum(state == "addressed" for state in latest.values()), len(latest))
 
 
 def _ratio(part: float, whole: float) -> float | None:

@@ -15,11 +15,16 @@ from pathlib import Path
 from typing import Any
 
 from reviewer.errors import UsageError
-from reviewer.model import CATEGORIES, SEVERITIES, Acceptance, CallRecord, ReviewResult
+from reviewer.model import (
+    BUDGET_SKIPS,
+    CATEGORIES,
+    SEVERITIES,
+    Acceptance,
+    CallRecord,
+    ReviewResult,
+)
 from reviewer.platforms.base import Change, Published
 from reviewer.report.json_report import depth_dict
-
-BUDGET_WORD = "budget"
 
 
 @dataclass(frozen=True)
@@ -100,9 +105,19 @@ def review_line(
         "failed_chunks": summary.failed_chunks,
         "files_reviewed": summary.files_reviewed,
         "files_skipped": len(summary.files_skipped),
-        "files_over_budget": sum(BUDGET_WORD in s.reason for s in summary.files_skipped),
+        "files_over_budget": sum(s.code in BUDGET_SKIPS for s in summary.files_skipped),
         "acceptance": acceptance_dict(published.acceptance if published else None),
         **_depth_figures(result),
+    } | comments_dict(published)
+
+
+def comments_dict(published: Published | None) -> dict[str, Any]:
+    """Each earlier comment of ours and its state (addressed, dismissed, open), by a key that
+    is the same on every rerun, so `stats` counts a comment once; and threads resolved."""
+    states = published.comment_states if published else ()
+    return {
+        "resolved_threads": published.resolved if published else 0,
+        "comments": [{"key": key, "state": state} for key, state in states],
     }
 
 

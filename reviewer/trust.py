@@ -224,3 +224,10 @@ def _inside(root: Path, value: str, key: str) -> Path:
         return confine(root, value)
     except OutsideRepository as exc:
         raise ConfigError(f"`{key}` {value!r} is refused: it is {exc}") from exc
+
+
+def load_config(repo_root: Path, config_path: str | None, flags: Mapping[str, Any]) -> Config:
+    """Read the config file (explicit, or found in the checkout), the environment and flags,
+    as a local run does: paths confined to the checkout (a --github/--gitlab run reads its
+    config at the base commit instead: `load_trusted_config` with a BaseRevision)."""
+    return load_trusted_config(repo_root, config_path, flags, None).config

@@ -17,7 +17,15 @@ from typing import Any
 
 from reviewer.errors import ModelError
 from reviewer.gateway import ModelReply
-from reviewer.model import SEVERITIES, CallRecord, Dropped, Finding, Severity, Verification
+from reviewer.model import (
+    SEVERITIES,
+    CallRecord,
+    DropCode,
+    Dropped,
+    Finding,
+    Severity,
+    Verification,
+)
 
 VERIFIER = "verifier"  # the role of its calls in the summary and telemetry
 _FENCE = re.compile(r"```(?:json|JSON)?\s*\n(.*?)(?:\n```|\Z)", re.DOTALL)
@@ -88,8 +96,8 @@ def apply_verdicts(findings: Sequence[Finding], verdicts: Mapping[str, Verdict])
             unverified += 1
             kept.append(finding)
         elif verdict.verdict == "rejected":
-            reason = f"verifier: {verdict.reason or 'rejected'}"
-            dropped.append(Dropped.of(finding, reason))
+            detail = verdict.reason or "rejected"
+            dropped.append(Dropped.of(finding, DropCode.VERIFIER_REJECTED, detail))
         else:
             confirmed += 1
             severity = verdict.severity or finding.severity

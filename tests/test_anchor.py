@@ -9,7 +9,8 @@ from reviewer.anchor import QUOTE_NOT_FOUND, anchor_findings, dropped_from_rejec
 from reviewer.answer import RawFinding, Rejected
 from reviewer.chunk import render_line
 from reviewer.diff import FileDiff, parse_diff
-from reviewer.model import Dropped, Finding, Severity
+from reviewer.model import DropCode, Dropped, Finding, Severity
+from reviewer.report.reasons import dropped_reason
 from tests.test_chunk import diffs
 
 DIFF = """\
@@ -90,7 +91,7 @@ def test_quote_contained_in_the_line() -> None:
 
 def test_a_short_fragment_is_not_a_quote_match() -> None:
     # "tax" is in two lines; a fragment this short says nothing about which one is meant
-    assert drop(raw("tax")).reason == QUOTE_NOT_FOUND
+    assert drop(raw("tax")).code == QUOTE_NOT_FOUND
 
 
 def test_equal_quotes_go_to_the_nearest_line() -> None:
@@ -106,7 +107,7 @@ def test_the_quote_wins_over_a_wrong_line() -> None:
 def test_a_quote_matching_nothing_is_dropped_never_placed_by_its_line() -> None:
     # Line 23 is an added line; the quote is a hallucination signal all the same.
     dropped = drop(raw("something the model made up", line=23, severity="critical"))
-    assert (dropped.line, dropped.reason, dropped.severity) == (23, QUOTE_NOT_FOUND, "critical")
+    assert (dropped.line, dropped.code, dropped.severity) == (23, QUOTE_NOT_FOUND, "critical")
 
 
 def test_no_quote_match_falls_back_to_a_context_line() -> None:
@@ -115,13 +116,13 @@ def test_no_quote_match_falls_back_to_a_context_line() -> None:
 
 def test_no_quote_match_and_a_line_outside_the_hunks_is_dropped() -> None:
     dropped = drop(raw("something the model made up", line=12))
-    assert (dropped.path, dropped.line, dropped.reason) == ("app.py", 12, QUOTE_NOT_FOUND)
+    assert (dropped.path, dropped.line, dropped.code) == ("app.py", 12, QUOTE_NOT_FOUND)
     assert (dropped.title, dropped.severity) == ("Something is off", "high")
     assert dropped.body == "Because."
 
 
 def test_no_quote_and_no_line_is_dropped() -> None:
-    assert drop(raw("")).reason == "not on a line the diff shows"
+    assert dropped_reason(drop(raw(""))) == "not on a line the diff shows"
 
 
 def test_a_quote_on_a_removed_line_is_on_the_left_side() -> None:
@@ -152,7 +153,8 @@ def test_an_end_line_before_the_line_is_ignored() -> None:
 
 def test_a_path_not_in_the_chunk_is_dropped() -> None:
     dropped = drop(raw("import os", line=1, path="other.py"))
-    assert dropped.reason == "file not in the reviewed diff"
+    assert dropped.code == DropCode.FILE_NOT_IN_DIFF
+    assert dropped_reason(dropped) == "file not in the reviewed diff"
 
 
 def test_a_git_prefixed_path_is_accepted() -> None:
@@ -189,7 +191,8 @@ def test_a_code_line_that_starts_with_a_number_matches_as_written() -> None:
 
 def test_rejected_findings_become_dropped_with_the_reason() -> None:
     (dropped,) = dropped_from_rejected([Rejected("a.py", 3, "t", "missing path or title")])
-    assert dropped == Dropped("a.py", 3, "t", "invalid finding: missing path or title")
+    assert dropped == Dropped("a.py", 3, "t", DropCode.INVALID, "missing path or title")
+    assert dropped_reason(dropped) == "invalid finding: missing path or title"
 
 
 # --- the property: whatever the model says, nothing lands outside the diff ---

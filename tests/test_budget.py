@@ -20,6 +20,7 @@ from reviewer.chunk import Chunk
 from reviewer.cli import main
 from reviewer.diff import parse_diff
 from reviewer.gateway import count_tokens
+from reviewer.report.reasons import skipped_reason
 from tests.fakes.diffs import file_diff, make_diff
 from tests.fakes.model_server import FakeModelServer, Recorded
 
@@ -94,7 +95,7 @@ def test_token_cap_keeps_what_is_worth_most_in_diff_order() -> None:
     given = chunks(("docs/a.md", 9), ("src/b.py", 3), ("src/c.py", 8), ("tests/test_d.py", 9))
     kept, skipped = plan_budget(given, [100, 100, 100, 100], 250, None, None)
     assert paths(kept) == ["src/b.py", "src/c.py"]  # both source, diff order kept
-    assert [(s.path, s.reason) for s in skipped] == [
+    assert [(s.path, skipped_reason(s)) for s in skipped] == [
         ("docs/a.md", "not reviewed: over the review's token budget"),
         ("tests/test_d.py", "not reviewed: over the review's token budget"),
     ]
@@ -113,12 +114,14 @@ def test_usd_cap_uses_the_price_and_an_answer_estimate() -> None:
     assert each == pytest.approx(1000 * 4e-7 + COMPLETION_TOKENS_ESTIMATE * 1.6e-6)
     kept, skipped = plan_budget(given, [1000] * 3, None, each * 2.5, PRICE)
     assert paths(kept) == ["src/a.py", "src/b.py"]
-    assert [(s.path, s.reason) for s in skipped] == [
+    assert [(s.path, skipped_reason(s)) for s in skipped] == [
         ("src/c.py", "not reviewed: over the review's USD budget")
     ]
     # Without a price the USD cap cannot be estimated: only the token cap applies.
     kept, skipped = plan_budget(given, [1000] * 3, 2500, 0.000001, None)
-    assert paths(kept) == ["src/a.py", "src/b.py"] and skipped[0].reason.endswith("token budget")
+    assert paths(kept) == ["src/a.py", "src/b.py"] and skipped_reason(skipped[0]).endswith(
+        "token budget"
+    )
 
 
 def test_no_caps_and_free_chunks_keep_everything() -> None:
@@ -134,7 +137,7 @@ def test_a_file_split_over_chunks_is_partly_reviewed() -> None:
                      for i, h in enumerate(file.hunks))  # fmt: skip
     kept, skipped = plan_budget([first, second], [100, 100], 150, None, None)
     assert kept == [first]
-    assert [(s.path, s.reason) for s in skipped] == [
+    assert [(s.path, skipped_reason(s)) for s in skipped] == [
         ("src/a.py", "partly not reviewed: over the review's token budget")
     ]
 

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from reviewer.config import Arm, build_config, load_config
+from reviewer.config import Arm, build_config
 from reviewer.errors import ConfigError
+from reviewer.trust import load_config
 
 
 def test_precedence_flag_over_env_over_file_over_default() -> None:

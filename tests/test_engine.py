@@ -18,6 +18,7 @@ from reviewer.engine import ReviewInput, review
 from reviewer.errors import ModelError
 from reviewer.gateway import LiteLLMGateway, ModelReply
 from reviewer.model import ReviewResult
+from reviewer.report.reasons import skipped_reason
 from tests.fakes.gateway import Call, FakeGateway, findings_answer
 from tests.fakes.model_server import FakeModelServer
 
@@ -121,7 +122,7 @@ def test_one_failed_chunk_is_reported_and_the_rest_goes_on() -> None:
     result = run_fake(gateway, many_files(3))
     summary = result.summary
     assert (summary.chunks, summary.failed_chunks, summary.files_reviewed) == (3, 1, 2)
-    assert [(s.path, s.reason) for s in summary.files_skipped] == [
+    assert [(s.path, skipped_reason(s)) for s in summary.files_skipped] == [
         ("m1.py", "not reviewed: the model call failed")
     ]
     assert [(f.path, f.line) for f in result.findings] == [("m0.py", 5)]
@@ -151,9 +152,9 @@ def test_the_client_is_loaded_only_when_something_will_be_sent(tmp_path: Path) -
 
 def test_the_cost_cap_uses_the_gateways_price() -> None:
     unknown = run_fake(FakeGateway(price=None), many_files(2), max_cost_usd=0.01)
-    assert "no price for openai/gpt-4.1-mini" in unknown.summary.note
+    assert "no price for openai/gpt-4.1-mini" in " ".join(unknown.summary.notes)
     tiny = run_fake(FakeGateway(price=(1.0, 1.0)), many_files(2), max_cost_usd=0.01)
-    assert tiny.summary.chunks == 0 and "budget" in tiny.summary.files_skipped[0].reason
+    assert tiny.summary.chunks == 0 and "budget" in skipped_reason(tiny.summary.files_skipped[0])
 
 
 INJECTION = """diff --git a/app.py b/app.py

@@ -158,7 +158,13 @@ def context_reads(gh: FakeGitHub) -> list[RecordedRequest]:
 
 
 def writes(gh: FakeGitHub) -> list[tuple[str, str, int]]:
-    return [(r.method, r.path, r.status) for r in gh.requests if r.method != "GET"]
+    """Requests that change something: a GraphQL query is a POST that only reads."""
+    return [(r.method, r.path, r.status) for r in gh.requests if r.method != "GET" and _writes(r)]
+
+
+def _writes(request: RecordedRequest) -> bool:
+    query = request.json.get("query", "") if isinstance(request.json, dict) else ""
+    return request.path != "/graphql" or query.lstrip().startswith("mutation")
 
 
 def posted_reviews(gh: FakeGitHub) -> list[RecordedRequest]:
@@ -307,7 +313,7 @@ def test_commits_that_change_nothing_in_the_diff_need_no_review(
     assert [m for m, _, _ in writes(gh)] == ["PATCH"]
     body = summary_body(gh)
     assert body.startswith(summary_marker(NEW_HEAD))
-    assert "The commits since `aaaaaaa` change nothing in the pull request's diff" in body
+    assert "The commits since `aaaaaaa` change nothing in the reviewed diff" in body
 
 
 def test_force_push_reviews_the_whole_pull_request(
@@ -614,7 +620,7 @@ def test_server_errors_that_outlast_the_retries_exit_3(
     job: Job,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from reviewer.platforms import github_api
+    from reviewer.platforms.github import api as github_api
 
     monkeypatch.setattr(github_api, "RETRIES", 1)
     open_pull(gh)
@@ -730,7 +736,7 @@ def test_the_session_is_closed_once_whatever_happens(
     job: Job,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from reviewer.platforms import github_api
+    from reviewer.platforms.github import api as github_api
 
     closed: list[github_api.GitHubAPI] = []
     close = github_api.GitHubAPI.close

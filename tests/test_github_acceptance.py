@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from reviewer.model import Acceptance
-from reviewer.platforms import github_acceptance
-from reviewer.platforms.github_acceptance import earlier_acceptance
-from reviewer.platforms.github_api import Comment
+from reviewer.platforms.github import acceptance as github_acceptance
+from reviewer.platforms.github.acceptance import earlier_acceptance
+from reviewer.platforms.github.api import Comment
 
 BOT = "ai-review[bot]"
 

@@ -8,9 +8,9 @@ from collections.abc import Iterator
 import pytest
 
 from reviewer.errors import PlatformError, UsageError
-from reviewer.platforms.github_api import GitHubAPI, ReadOnlyToken
-from reviewer.platforms.github_env import GitHubTarget
-from reviewer.platforms.github_post import ReviewRefused
+from reviewer.platforms.github.api import GitHubAPI, ReadOnlyToken
+from reviewer.platforms.github.env import GitHubTarget
+from reviewer.platforms.github.post import ReviewRefused
 from tests.fakes.github_server import FakeGitHub, PullFile
 
 REPO = "octo/shop"
@@ -56,12 +56,22 @@ def test_login_of_a_person_and_of_an_app(gh: FakeGitHub) -> None:
     person, app = connect(gh, "ghp_person"), connect(gh)
     try:
         assert person.login() == "octocat"
-        assert app.login() is None  # GitHub answers 403 to an installation token
-        assert app.login() is None
+        assert app.login() == "ai-review[bot]"  # 403 on GET /user: GraphQL's viewer says
+        assert app.login() == "ai-review[bot]"  # asked once
     finally:
         person.close()
         app.close()
     assert [r.status for r in gh.requests if r.path == "/user"] == [200, 403]
+    assert [r.path for r in gh.requests].count("/graphql") == 1
+
+
+def test_login_of_an_app_where_graphql_does_not_answer(gh: FakeGitHub) -> None:
+    app = connect(gh)
+    gh.fail_next(method="POST", path_regex=r"^/graphql$", status=404, body={"message": "nope"})
+    try:
+        assert app.login() is None  # the platform then falls back (see test_github)
+    finally:
+        app.close()
 
 
 @pytest.mark.parametrize(
@@ -115,7 +125,7 @@ def test_write_errors_are_translated(gh: FakeGitHub) -> None:
 
 
 def test_unreachable_server(gh: FakeGitHub, monkeypatch: pytest.MonkeyPatch) -> None:
-    from reviewer.platforms import github_api
+    from reviewer.platforms.github import api as github_api
 
     monkeypatch.setattr(github_api, "RETRIES", 0)  # connection errors back off for real
     with socket.socket() as probe:
@@ -138,7 +148,8 @@ def test_review_comments_are_read_as_listed(gh: FakeGitHub) -> None:
         gh.add_reaction(REPO, first, "+1")
         gh.add_reaction(REPO, first, "-1", login="hubot")
         gh.add_reply(REPO, 7, first, "why?")
-        gh.push(REPO, 7, head_sha="c" * 40, files=[PullFile("a.py", patch="@@ -1 +1 @@\n-a\n+b\n")])
+        # line 1 keeps its text "a" (the second comment stands), line 2 is gone (outdated)
+        gh.push(REPO, 7, head_sha="c" * 40, files=[PullFile("a.py", patch="@@ -1 +1 @@\n-z\n+a\n")])
         listed = api.review_comments()
         assert [(c.id, c.reply_to, c.outdated, c.reactions) for c in listed] == [
             (first, None, True, frozenset({"+1", "-1"})),

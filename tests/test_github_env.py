@@ -9,7 +9,7 @@ import pytest
 
 from reviewer.cli import main
 from reviewer.errors import UsageError
-from reviewer.platforms.github_env import (
+from reviewer.platforms.github.env import (
     DEFAULT_API_URL,
     base_shas,
     detect,

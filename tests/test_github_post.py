@@ -7,32 +7,21 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
-import pytest
-
 from reviewer.diff import Diff, parse_file_patch
-from reviewer.model import Finding, ReviewResult, Side, Summary
-from reviewer.platforms.common import (
-    MAX_SUGGESTION_CHARS,
-    checkout_head,
-    fenced_suggestion,
-    placement_problem,
-    restamp_summary,
-    reviewed_head,
-    say,
-    summary_marker,
-    with_not_posted,
-)
-from reviewer.platforms.github import to_diff
-from reviewer.platforms.github_actions import (
+from reviewer.model import Finding
+from reviewer.platforms.common import MAX_SUGGESTION_CHARS, checkout_head, fenced_suggestion
+from reviewer.platforms.github.actions import (
     annotation,
     append_outputs,
     append_step_summary,
     escape_data,
     escape_property,
 )
-from reviewer.platforms.github_api import ChangedFile
-from reviewer.platforms.github_post import ReviewRefused, plan_review, post_bounded, review_comment
-from reviewer.platforms.gitlab_position import suggestion_block
+from reviewer.platforms.github.api import ChangedFile
+from reviewer.platforms.github.platform import to_diff
+from reviewer.platforms.github.post import ReviewRefused, post_bounded, review_comment
+from reviewer.platforms.gitlab.position import suggestion_block
+from reviewer.report.reasons import skipped_reason
 
 # Hunk 1: old 1-3 / new 1-4; hunk 2: old 10-11 / new 11-12.
 PATCH = (
@@ -58,42 +47,6 @@ BUG = Finding(
 
 
 # --------------------------------------------------------------------------- placement
-
-
-@pytest.mark.parametrize(
-    ("line", "end_line", "side", "problem"),
-    [
-        (2, 4, "RIGHT", None),  # added lines and a context line, one hunk
-        (1, 1, "RIGHT", None),  # context
-        (2, 2, "LEFT", None),  # removed
-        (3, 3, "LEFT", None),  # context, old numbering
-        (11, 11, "LEFT", None),
-        (4, 12, "RIGHT", "its lines span more than one hunk"),
-        (5, 5, "RIGHT", "not on a line the diff shows"),
-        (12, 12, "LEFT", "not on a line the diff shows"),
-        (4, 2, "RIGHT", "its line range ends before it starts"),
-    ],
-)
-def test_placement_on_the_hunks(line: int, end_line: int, side: Side, problem: str | None) -> None:
-    finding = replace(BUG, line=line, end_line=end_line, side=side)
-    assert placement_problem(finding, FILE) == problem
-
-
-def test_placement_on_a_file_outside_the_diff() -> None:
-    assert placement_problem(BUG, None) == "its file is not in the diff"
-
-
-def test_plan_sorts_findings_into_inline_off_diff_and_already_posted() -> None:
-    off = replace(BUG, line=5, end_line=5, fingerprint="o" * 20)
-    elsewhere = replace(BUG, path="other.py", fingerprint="e" * 20)
-    old = replace(BUG, line=2, end_line=2, fingerprint="d" * 20)
-    plan = plan_review([BUG, off, elsewhere, old], DIFF, standing={"d" * 20})
-    assert [c.finding for c in plan.comments] == [BUG]
-    assert plan.off_diff == (
-        (off, "cannot go inline: not on a line the diff shows"),
-        (elsewhere, "cannot go inline: its file is not in the diff"),
-    )
-    assert plan.already_posted == (old,)
 
 
 def test_review_comment_json() -> None:
@@ -219,35 +172,13 @@ def test_files_become_a_diff_and_the_rest_is_listed() -> None:
         ("moved.py", "was.py", "renamed", 0),
         ("m.py", "m.py", "modified", 1),
     ]
-    assert [(s.path, s.reason) for s in skipped] == [
+    assert [(s.path, skipped_reason(s)) for s in skipped] == [
         ("logo.png", "no diff from GitHub: a binary or empty file"),
         ("huge.sql", "no diff from GitHub: too large (40000 changed lines)"),
     ]
 
 
 # --------------------------------------------------------------------------- common helpers
-
-
-def test_with_not_posted_lists_them_and_adds_the_note() -> None:
-    result = ReviewResult((BUG,), (), Summary(note="Built-in only."))
-    shown = with_not_posted(result, [(BUG, "GitHub refused the comment")], "Incremental.")
-    assert shown.findings == (BUG,)
-    assert [(d.path, d.line, d.reason, d.severity) for d in shown.dropped] == [
-        ("src/app.py", 3, "GitHub refused the comment", "high")
-    ]
-    assert shown.summary.note == "Built-in only. Incremental."
-    assert with_not_posted(result, []) == result
-
-
-def test_restamp_keeps_the_summary_and_replaces_its_note() -> None:
-    body = summary_marker("a" * 40) + "\n## AI review\n\n1 finding: 1 high\n\ndetails\n"
-    once = restamp_summary(body, "c" * 40, "Nothing new since `aaaaaaa`.")
-    assert reviewed_head(once) == "c" * 40
-    assert once.count("<!-- ai-review:summary") == 1
-    assert "**Nothing new since `aaaaaaa`.**" in once and "1 finding: 1 high" in once
-    twice = restamp_summary(once, "d" * 40, "Nothing new since `ccccccc`.")
-    assert "aaaaaaa`.**" not in twice and "Nothing new since `ccccccc`" in twice
-    assert twice.split("\n", 1)[1] == once.split("\n", 1)[1].replace("aaaaaaa", "ccccccc")
 
 
 def test_checkout_head(tmp_path: Path) -> None:
@@ -278,11 +209,3 @@ def test_one_suggestion_gate_for_both_platforms() -> None:
         assert fenced_suggestion(refused, "suggestion") is None
         assert "```suggestion" not in str(review_comment(refused)["body"])
         assert suggestion_block(refused) is None  # GitLab's block, through the same gate
-
-
-def test_say_writes_each_line_to_stderr(capsys: pytest.CaptureFixture[str]) -> None:
-    say("posted 2", "summary: url")
-    say("::warning::x", prefix="")
-    out, err = capsys.readouterr()
-    assert out == ""
-    assert err == "ai-review: posted 2\nai-review: summary: url\n::warning::x\n"

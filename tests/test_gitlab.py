@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from reviewer.cli import main
-from reviewer.platforms.gitlab_env import detect
+from reviewer.platforms.gitlab.env import detect
 from tests.fakes.gitlab_server import (
     LINE_CODE_ERROR,
     FakeGitLab,
@@ -226,7 +226,7 @@ def test_first_review_posts_every_kind_of_line(
     assert len(report["findings"]) == 4
     # no checkout: repository context came from the files API at the head commit
     assert any(r.path.endswith("/repository/files/src%2Fapp.py/raw") for r in fake.requests)
-    assert "posted 4 diff discussion(s)" in err and TOKEN not in err
+    assert "posted 4 inline comments" in err and TOKEN not in err
 
 
 def test_one_session_serves_the_whole_run(
@@ -253,11 +253,11 @@ def test_rerun_on_the_same_head_posts_nothing_and_calls_no_model(
     [put] = [r for r in fake.requests if r.method == "PUT"]
     assert put.status == 200
     [summary] = summary_notes(fake)
-    assert "No new changes to review since the last review (`a1a1a1a`)" in summary
+    assert "No new commits since `a1a1a1a`, reviewed before: nothing new to review" in summary
     assert ON_ADDED["title"] in summary  # the earlier review still shows
     assert report["findings"] == []
     code, _, _ = run(capsys, model_server)  # a third run does not stack the status line
-    assert summary_notes(fake)[0].count("No new changes") == 1
+    assert summary_notes(fake)[0].count("No new commits") == 1
 
 
 def test_full_rerun_does_not_post_the_same_finding_twice(
@@ -269,7 +269,7 @@ def test_full_rerun_does_not_post_the_same_finding_twice(
     assert code == 0
     assert len(posts(fake)) == 4
     assert "4 already posted earlier" in err
-    assert "4 finding(s) were already posted" in summary_notes(fake)[0]
+    assert "4 findings already posted before" in summary_notes(fake)[0]
 
 
 def test_incremental_push_reviews_only_new_hunks(
@@ -483,10 +483,10 @@ def test_dry_run_posts_nothing_and_says_what_it_would_post(
     assert code == 0
     assert len(report["findings"]) == 2 and len(model_server.requests) == 1
     assert [r for r in fake.requests if r.method != "GET"] == []
-    assert "would post 2 diff discussion(s)" in err
+    assert "would post 2 inline comments" in err
     assert f"{PATH}:4 at new_line 4: [high] {ON_ADDED['title']}" in err
     assert f"{PATH}:42-44 at old_line 42, new_line 44 (range)" in err
-    assert "would create the summary note" in err
+    assert "and create the summary" in err
 
 
 def test_checkout_at_the_head_commit_is_the_context(

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from reviewer.model import CommentFate
 from reviewer.platforms.common import fingerprint_marker
-from reviewer.platforms.gitlab_acceptance import (
+from reviewer.platforms.gitlab.acceptance import (
     MAX_RATED,
     EarlierComment,
     earlier_comments,
     with_awards,
 )
-from reviewer.platforms.gitlab_api import Award, Note
+from reviewer.platforms.gitlab.api import Award, Note
 
 BOT, HEAD, OLD = "ai-review-bot", "a1" * 20, "0f" * 20
 MARKED = f"**High · bug:** x\n\n{fingerprint_marker('0123abcd')}"

@@ -9,7 +9,7 @@ import pytest
 
 from reviewer.diff import FileDiff, parse_file_patch
 from reviewer.model import Finding
-from reviewer.platforms.gitlab_position import (
+from reviewer.platforms.gitlab.position import (
     DiffRefs,
     gitlab_lines,
     position_for,

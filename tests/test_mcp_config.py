@@ -8,11 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from reviewer.config import build_config, load_config
+from reviewer.config import build_config
 from reviewer.errors import ConfigError, ModelError
 from reviewer.gateway import LiteLLMGateway
 from reviewer.mcp_config import McpServerConfig, resolve_env
 from reviewer.mcp_review import CancellableGateway
+from reviewer.trust import load_config
 from tests.fakes.model_server import FakeModelServer
 
 GOOD = """

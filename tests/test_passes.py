@@ -15,6 +15,7 @@ from reviewer.engine import ReviewInput, review
 from reviewer.errors import ConfigError
 from reviewer.gateway import LiteLLMGateway
 from reviewer.platforms.base import Change
+from reviewer.report.reasons import dropped_reason
 from reviewer.telemetry import TelemetryFile
 from tests.fakes.model_server import (
     FakeModelServer,
@@ -80,8 +81,8 @@ def test_verifier_confirms_rejects_ignores_and_a_failed_batch_loses_nothing(
     assert sorted((f.title, f.severity) for f in result.findings) == [
         ("first", "high"), ("in b", "medium"), ("third", "medium"),
     ]  # fmt: skip
-    rejected = [d for d in result.dropped if d.reason.startswith("verifier:")]
-    assert [(d.title, d.reason) for d in rejected] == [
+    rejected = [d for d in result.dropped if dropped_reason(d).startswith("verifier:")]
+    assert [(d.title, dropped_reason(d)) for d in rejected] == [
         ("second", "verifier: V1 always has a default")
     ]
     verification = result.summary.verification

@@ -9,6 +9,7 @@ from reviewer.answer import RawFinding
 from reviewer.diff import parse_diff
 from reviewer.model import Finding, Severity
 from reviewer.rank import fingerprint, rank_findings
+from reviewer.report.reasons import dropped_reason
 
 BASE = Finding(
     path="src/app.py",
@@ -35,7 +36,7 @@ def rank(
     *findings: Finding, min_severity: Severity = "low", max_comments: int = 50
 ) -> tuple[list[Finding], list[tuple[str, str]]]:
     kept, dropped = rank_findings(findings, min_severity=min_severity, max_comments=max_comments)
-    return kept, [(d.title, d.reason) for d in dropped]
+    return kept, [(d.title, dropped_reason(d)) for d in dropped]
 
 
 def test_the_same_problem_reported_twice_is_kept_once() -> None:

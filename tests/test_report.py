@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from reviewer.model import Dropped, Finding, ReviewResult, Skipped, Summary
+from reviewer.model import DropCode, Dropped, Finding, ReviewResult, SkipCode, Skipped, Summary
 from reviewer.report import FORMATS, render, summary_dict, to_json
 from reviewer.report.codequality import to_codequality
 from reviewer.report.markdown import to_markdown
@@ -69,13 +69,16 @@ SUMMARY = Summary(
     latency_total_s=14.23456,
     latency_llm_s=12.9004,
     files_reviewed=9,
-    files_skipped=(Skipped("package-lock.json", "generated"), Skipped("big.py", "budget cap")),
+    files_skipped=(
+        Skipped("package-lock.json", SkipCode.GENERATED),
+        Skipped("big.py", SkipCode.OVER_BUDGET, "budget cap"),
+    ),
     arm="frontier",
     cache_hits=3,
     errors=("chunk 4: model timed out",),
-    note="Set AI_REVIEW_MODEL to enable the model pass.",
+    notes=("Set AI_REVIEW_MODEL to enable the model pass.",),
 )
-DROPPED = Dropped(path="src/util.py", line=7, title="Possible None", reason="not on a changed line")
+DROPPED = Dropped(path="src/util.py", line=7, title="Possible None", code=DropCode.NOT_ON_DIFF)
 RESULT = ReviewResult(findings=(BUG, STYLE, SECRET), dropped=(DROPPED,), summary=SUMMARY)
 EMPTY = ReviewResult(findings=(), dropped=(), summary=Summary())
 HOSTILE = replace(
@@ -117,7 +120,7 @@ def test_json_report_has_the_contract_shape() -> None:
             "path": "src/util.py",
             "line": 7,
             "title": "Possible None",
-            "reason": "not on a changed line",
+            "reason": "not on a line the diff shows",
         }
     ]
     assert report["summary"] == {
@@ -133,7 +136,7 @@ def test_json_report_has_the_contract_shape() -> None:
         "files_reviewed": 9,
         "files_skipped": [
             {"path": "package-lock.json", "reason": "generated"},
-            {"path": "big.py", "reason": "budget cap"},
+            {"path": "big.py", "reason": "not reviewed: budget cap"},
         ],
         "arm": "frontier",
         "retries": 0,
@@ -206,9 +209,12 @@ def test_markdown_groups_findings_by_severity_most_severe_first() -> None:
 
 def test_markdown_lists_dropped_and_skipped_and_details() -> None:
     text = to_markdown(RESULT, head_sha="0123456789abcdef")
-    dropped = "- `src/util.py:7` — Possible None (not on a changed line)"
+    dropped = "- `src/util.py:7` — Possible None (not on a line the diff shows)"
     assert f"### Not posted inline\n\n{dropped}" in text
-    assert "### Not reviewed\n\n- `package-lock.json` — generated\n- `big.py` — budget cap" in text
+    assert (
+        "### Not reviewed\n\n- `package-lock.json` — generated\n"
+        "- `big.py` — not reviewed: budget cap" in text
+    )
     assert "| Model(s) | `openai/gpt-4.1-mini`, `anthropic/claude-haiku-4-5` |" in text
     assert "| Arm | `frontier` |" in text
     assert "| Chunks (failed) | 12 (1) |" in text
@@ -294,7 +300,7 @@ def test_text_shows_findings_by_severity_with_code_and_summary() -> None:
     assert "42 total = price + qty" in text
     assert "total = price * qty" in text
     assert "`total` is computed with `+`; it should multiply." in text
-    assert "src/util.py:7  Possible None  (not on a changed line)" in text
+    assert "src/util.py:7  Possible None  (not on a line the diff shows)" in text
     assert "package-lock.json  (generated)" in text
     assert re.search(r"Cost USD +unknown", text)
     assert re.search(r"Models +openai/gpt-4\.1-mini, anthropic/claude-haiku-4-5", text)
@@ -475,7 +481,7 @@ def test_text_report_passes_no_escape_sequence_or_workflow_command_to_the_log() 
         path="src/\x1b[1mapp.py",
     )
     result = replace(
-        RESULT, findings=(hostile,), summary=replace(SUMMARY, note="\x1b[2J::error::n")
+        RESULT, findings=(hostile,), summary=replace(SUMMARY, notes=("\x1b[2J::error::n",))
     )
     for color in (False, True):
         text = to_text(result, width=100, color=color)

@@ -6,6 +6,7 @@ from dataclasses import replace
 from typing import Any
 
 from reviewer.diff import Diff, FileDiff, Hunk, parse_file_patch
+from reviewer.report.reasons import skipped_reason
 from reviewer.select import select_files
 
 PATCH = "@@ -1,1 +1,2 @@\n a\n+b\n"
@@ -20,7 +21,7 @@ def reasons(
 ) -> dict[str, str | None]:
     selected, skipped = select_files(Diff(files), exclude, include)
     out: dict[str, str | None] = {f.path: None for f in selected}
-    out.update({s.path: s.reason for s in skipped})
+    out.update({s.path: skipped_reason(s) for s in skipped})
     return out
 
 

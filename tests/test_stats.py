@@ -106,6 +106,7 @@ def test_stats_from_real_runs_match_hand_computed_figures(
             "findings_per_review": round(2 / 3, 3),
             "failure_rate": 0.0,
             "acceptance_rate": None,
+            "addressed_rate": None,
         }
     )
     assert groups["open"] == pytest.approx(
@@ -122,6 +123,7 @@ def test_stats_from_real_runs_match_hand_computed_figures(
             "findings_per_review": 0.5,
             "failure_rate": 0.5,
             "acceptance_rate": None,
+            "addressed_rate": None,
         }
     )
 
@@ -147,7 +149,7 @@ def test_text_and_markdown_tables(capsys: pytest.CaptureFixture[str], telemetry:
     assert rows[0].startswith("| group | reviews | latency_s_median |")
     assert rows[1].startswith("|---|---:|")
     assert rows[2].startswith("| frontier | 3 |") and rows[3].startswith("| open | 2 |")
-    assert rows[3].endswith("| 50% | - |")  # failure rate, no acceptance data
+    assert rows[3].endswith("| 50% | - | - |")  # failure rate, no acceptance data
 
 
 def line(**fields: Any) -> str:

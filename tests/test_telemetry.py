@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import re
 from collections import Counter
@@ -17,6 +16,7 @@ from reviewer import run as run_module
 from reviewer.cli import main
 from reviewer.errors import PlatformError
 from reviewer.model import Acceptance, CommentFate, ReviewResult, Summary
+from reviewer.options import Options
 from reviewer.platforms.base import Change, Published
 from reviewer.platforms.local import LocalDiff
 from reviewer.telemetry import (
@@ -39,6 +39,7 @@ REVIEW_KEYS = {
     "saved_usd", "findings", "findings_by_severity", "findings_by_category", "posted", "dropped",
     "failed_chunks", "files_reviewed", "files_skipped", "files_over_budget", "acceptance",
     "depth", "passes", "verification", "unverified", "tool_calls", "by_pass",
+    "resolved_threads", "comments",
 }  # fmt: skip
 CALL_KEYS = {
     "type", "time", "run", "repo", "number", "arm", "chunk", "model", "prompt_tokens",
@@ -159,8 +160,9 @@ def test_unwritable_telemetry_file_exits_2_before_any_model_call(
 class PostingDiff:
     """The local diff, as a platform that posts every finding and knows earlier comments."""
 
-    def __init__(self, args: argparse.Namespace, acceptance: Acceptance | None, fail: bool):
-        self.inner = LocalDiff(args.diff, None)
+    def __init__(self, options: Options, acceptance: Acceptance | None, fail: bool):
+        assert options.diff is not None
+        self.inner = LocalDiff(options.diff, None)
         self.acceptance = acceptance
         self.fail = fail
 
@@ -180,8 +182,8 @@ class PostingDiff:
 def use_platform(
     monkeypatch: pytest.MonkeyPatch, acceptance: Acceptance | None = None, fail: bool = False
 ) -> None:
-    def factory(args: argparse.Namespace, root: Path | None) -> tuple[PostingDiff, TrustedConfig]:
-        return PostingDiff(args, acceptance, fail), run_module.local_config(args, root)
+    def factory(options: Options, root: Path | None) -> tuple[PostingDiff, TrustedConfig]:
+        return PostingDiff(options, acceptance, fail), run_module.local_config(options, root)
 
     monkeypatch.setitem(run_module.PLATFORMS, "diff", factory)
 
@@ -256,17 +258,18 @@ def test_review_line_counts_budget_skips_and_time_is_utc() -> None:
     from reviewer.context import NoContext
     from reviewer.diff import Diff
     from reviewer.engine import ReviewInput
-    from reviewer.model import Skipped
+    from reviewer.model import SkipCode, Skipped
 
     summary = Summary(
         files_skipped=(
-            Skipped("a.py", "not reviewed: over the review's token budget"),
-            Skipped("b.lock", "lock file"),
+            Skipped("a.py", SkipCode.OVER_BUDGET, "over the review's token budget"),
+            Skipped("b.lock", SkipCode.LOCK_FILE),
+            Skipped("c.py", SkipCode.PARTLY_OVER_BUDGET, "over the review's USD budget"),
         )
     )
     change = Change(ReviewInput(Diff(())), NoContext())
     line = review_line(change, ReviewResult((), (), summary), Published(), time="t", run="r")
-    assert (line["files_skipped"], line["files_over_budget"]) == (2, 1)
+    assert (line["files_skipped"], line["files_over_budget"]) == (3, 2)
     later = datetime(2025, 3, 1, 13, 30, tzinfo=timezone(timedelta(hours=2)))
     assert iso_time(later) == "2025-03-01T11:30:00.000Z"
     assert iso_time(datetime(2025, 1, 2, tzinfo=UTC)) == "2025-01-02T00:00:00.000Z"

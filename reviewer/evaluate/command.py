@@ -9,13 +9,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from reviewer.cli import Parser
 from reviewer.errors import InputError, UsageError
 from reviewer.evaluate.cases import load_cases
 from reviewer.evaluate.matching import DEFAULT_MATCH_LINES
 from reviewer.evaluate.report import render_report, report_data
 from reviewer.evaluate.runner import CaseProgress, EvalOptions, Variant, evaluate
 from reviewer.model import SEVERITIES
+from reviewer.usage import Parser
 
 FORMATS = ("text", "json", "markdown")
 

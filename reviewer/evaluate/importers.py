@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from reviewer.cli import Parser
 from reviewer.errors import InputError, UsageError
 from reviewer.model import SEVERITIES
+from reviewer.usage import Parser
 
 SOURCES = {
     "aacr": "https://github.com/alibaba/aacr-bench (dataset/*.json)",

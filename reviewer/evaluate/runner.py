@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from reviewer.config import Config, load_config
+from reviewer.config import Config
 from reviewer.context import ContextSource, LocalCheckout, NoContext
 from reviewer.diff import parse_diff
 from reviewer.engine import ReviewInput, review
@@ -29,6 +29,7 @@ from reviewer.evaluate.record import Recording, RecordingGateway, ReplayGateway
 from reviewer.gateway import Gateway, LiteLLMGateway, count_tokens
 from reviewer.model import ReviewResult
 from reviewer.routing import Route, resolve_headers, route
+from reviewer.trust import load_config
 
 CaseProgress = Callable[[int, int], None]
 

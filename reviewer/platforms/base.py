@@ -6,8 +6,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from reviewer.context import ContextSource
-from reviewer.engine import ReviewInput
-from reviewer.model import Acceptance, Finding, ReviewResult
+from reviewer.model import Acceptance, Dropped, Finding, ReviewInput, ReviewResult
 
 
 @dataclass(frozen=True)
@@ -31,12 +30,16 @@ class Published:
     """What reached the platform, and what could not (it is then listed in the summary)."""
 
     posted: tuple[Finding, ...] = ()
-    not_posted: tuple[tuple[Finding, str], ...] = ()
+    not_posted: tuple[Dropped, ...] = ()  # findings not inline, and why (in the summary)
     already_posted: int = 0
     summary_url: str | None = None
     notes: tuple[str, ...] = field(default=())
     # On a change reviewed before: what became of the earlier comments (None when unknown).
     acceptance: Acceptance | None = None
+    resolved: int = 0  # earlier threads of ours closed as fixed (resolved, or answered so)
+    # (comment key, "addressed" | "dismissed" | "open") for each earlier comment of ours
+    comment_states: tuple[tuple[str, str], ...] = ()
+    log: tuple[str, ...] = ()  # lines for the job log, printed by the run (nothing deep prints)
 
 
 class Platform(Protocol):

@@ -1,4 +1,4 @@
-"""What GitHub and GitLab posting share: hidden markers, comment bodies, incremental scope.
+"""What GitHub and GitLab posting share: hidden markers, comment bodies, the checkout's head.
 
 Markers are HTML comments: invisible on both platforms, and found again on the next run so
 the summary is edited in place, reruns know the last reviewed commit, and no finding is
@@ -8,13 +8,10 @@ posted twice.
 from __future__ import annotations
 
 import re
-import sys
 from collections.abc import Iterable
-from dataclasses import replace
 from pathlib import Path
 
-from reviewer.diff import Diff, FileDiff, Hunk
-from reviewer.model import Dropped, Finding, ReviewResult, Side
+from reviewer.model import Finding
 from reviewer.sanitize import MAX_COMMENT_CHARS, fenced, sanitize_markdown, truncate
 
 SUMMARY_TAG = "<!-- ai-review:summary"
@@ -67,88 +64,6 @@ def fenced_suggestion(finding: Finding, info: str) -> str | None:
     if code is None or finding.side != "RIGHT" or len(code) > MAX_SUGGESTION_CHARS:
         return None
     return fenced(code, info)
-
-
-def say(*lines: str, prefix: str = "ai-review: ") -> None:
-    """Progress for the job log, one line each, on stderr (stdout carries the report)."""
-    for line in lines:
-        print(prefix + line, file=sys.stderr)
-
-
-def restrict_to(diff: Diff, changed: Diff) -> Diff:
-    """The hunks of `diff` that overlap, in the new file, a hunk of `changed`: the part of a
-    pull request touched by commits pushed since the last review."""
-    ranges: dict[str, list[tuple[int, int]]] = {}
-    for file in changed.files:
-        ranges.setdefault(file.path, []).extend(_new_range(h) for h in file.hunks)
-    files = []
-    for file in diff.files:
-        if file.path not in ranges:
-            continue
-        hunks = tuple(h for h in file.hunks if _overlaps(_new_range(h), ranges[file.path]))
-        if hunks or not file.hunks:
-            files.append(replace(file, hunks=hunks))
-    return Diff(tuple(files))
-
-
-def _new_range(hunk: Hunk) -> tuple[int, int]:
-    return hunk.new_start, hunk.new_start + max(hunk.new_len, 1) - 1
-
-
-def _overlaps(span: tuple[int, int], spans: list[tuple[int, int]]) -> bool:
-    return any(span[0] <= end and start <= span[1] for start, end in spans)
-
-
-def placement_problem(finding: Finding, file: FileDiff | None) -> str | None:
-    """Why `finding` cannot be posted inline on `file`'s diff, or None when it can. A comment
-    sits on lines of one hunk: RIGHT on added or context lines (new-file numbers), LEFT on
-    removed or context lines (old-file numbers)."""
-    if file is None:
-        return "its file is not in the diff"
-    if finding.end_line < finding.line:
-        return "its line range ends before it starts"
-    for hunk in file.hunks:
-        numbers = _commentable(hunk, finding.side)
-        if finding.end_line in numbers:
-            return None if finding.line in numbers else "its lines span more than one hunk"
-    return "not on a line the diff shows"
-
-
-def _commentable(hunk: Hunk, side: Side) -> set[int]:
-    if side == "RIGHT":
-        return {line.new for line in hunk.lines if line.kind != "del" and line.new is not None}
-    return {line.old for line in hunk.lines if line.kind != "add" and line.old is not None}
-
-
-def with_not_posted(
-    result: ReviewResult, not_posted: Iterable[tuple[Finding, str]], note: str = ""
-) -> ReviewResult:
-    """The result as the summary comment shows it: findings that could not go inline are also
-    listed with the reason (to_markdown's "Not posted inline"), and `note` joins the note."""
-    dropped = tuple(Dropped.of(finding, reason) for finding, reason in not_posted)
-    summary = result.summary
-    if note:
-        summary = replace(summary, note=" ".join(part for part in (summary.note, note) if part))
-    return replace(result, dropped=result.dropped + dropped, summary=summary)
-
-
-_RERUN_TAG = "<!-- ai-review:rerun -->"
-
-
-def restamp_summary(body: str, head_sha: str, note: str) -> str:
-    """An earlier summary carried over to a run that found nothing new to review: its marker
-    now names `head_sha`, and one note line (replacing an earlier one) says why. The earlier
-    findings and figures stay as they were."""
-    lines: list[str] = []
-    for line in body.splitlines():
-        if _RERUN_TAG in line and lines and not lines[-1]:
-            lines.pop()  # the blank line that was inserted with it
-        if not is_summary(line) and _RERUN_TAG not in line:
-            lines.append(line)
-    heading = next((i + 1 for i, line in enumerate(lines) if line.startswith("## ")), 0)
-    stamp = f"**{sanitize_markdown(note)}** {_RERUN_TAG}"
-    lines[heading:heading] = ["", stamp] if heading else [stamp, ""]
-    return "\n".join([summary_marker(head_sha), *lines]).strip("\n") + "\n"
 
 
 _SHA = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")

@@ -8,9 +8,8 @@ from pathlib import Path
 
 from reviewer.context import ContextSource, LocalCheckout, NoContext
 from reviewer.diff import parse_diff
-from reviewer.engine import ReviewInput
 from reviewer.errors import InputError
-from reviewer.model import ReviewResult
+from reviewer.model import ReviewInput, ReviewResult
 from reviewer.platforms.base import Change, Published
 
 

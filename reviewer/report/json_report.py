@@ -8,6 +8,7 @@ from typing import Any
 
 from reviewer.model import Dropped, Finding, PassFigures, ReviewResult, Summary
 from reviewer.report.common import report_order
+from reviewer.report.reasons import dropped_reason, skipped_reason
 
 
 def to_json(result: ReviewResult) -> str:
@@ -41,7 +42,7 @@ def dropped_dict(dropped: Dropped) -> dict[str, Any]:
         "path": dropped.path,
         "line": dropped.line,
         "title": dropped.title,
-        "reason": dropped.reason,
+        "reason": dropped_reason(dropped),
     }
 
 
@@ -62,7 +63,9 @@ def summary_dict(summary: Summary) -> dict[str, Any]:
             "llm": round(summary.latency_llm_s, 3),
         },
         "files_reviewed": summary.files_reviewed,
-        "files_skipped": [{"path": s.path, "reason": s.reason} for s in summary.files_skipped],
+        "files_skipped": [
+            {"path": s.path, "reason": skipped_reason(s)} for s in summary.files_skipped
+        ],
         "arm": summary.arm,
     }
     if summary.cache_hits is not None:
@@ -73,8 +76,8 @@ def summary_dict(summary: Summary) -> dict[str, Any]:
     data["fallback_calls"] = summary.fallback_calls
     if summary.errors:
         data["errors"] = list(summary.errors)
-    if summary.note:
-        data["note"] = summary.note
+    if summary.notes:
+        data["note"] = " ".join(summary.notes)
     if summary.depth:
         data.update(depth_dict(summary))
     return data

@@ -19,6 +19,7 @@ from reviewer.report.common import (
     side_note,
     verdict,
 )
+from reviewer.report.reasons import dropped_reason, skipped_reason
 from reviewer.sanitize import MAX_COMMENT_CHARS, fenced, inline_code, sanitize_markdown, truncate
 
 MAX_TITLE_CHARS = 300
@@ -92,13 +93,18 @@ def _dropped_section(dropped: tuple[Dropped, ...]) -> str:
 def _dropped_item(item: Dropped) -> str:
     where = item.path if item.line is None else f"{item.path}:{item.line}"
     title = _title(item.title)
-    return f"- {inline_code(where)} — {title} ({sanitize_markdown(one_line(item.reason))})"
+    reason = sanitize_markdown(one_line(dropped_reason(item)))
+    return f"- {inline_code(where)} — {title} ({reason})"
+
+
+def _skip_words(skipped: Skipped) -> str:
+    return sanitize_markdown(one_line(skipped_reason(skipped)))
 
 
 def _skipped_section(skipped: tuple[Skipped, ...]) -> str:
     if not skipped:
         return ""
-    items = [f"- {inline_code(s.path)} — {sanitize_markdown(one_line(s.reason))}" for s in skipped]
+    items = [f"- {inline_code(s.path)} — {_skip_words(s)}" for s in skipped]
     return "### Not reviewed\n\n" + "\n".join(items)
 
 
@@ -107,8 +113,8 @@ def _details(summary: Summary, head_sha: str | None) -> str:
     parts = ["### Details", "| | |\n|---|---|\n" + rows]
     if summary.errors:
         parts.append(_errors(summary.errors))
-    if summary.note:
-        parts.append(f"**Note:** {sanitize_markdown(one_line(summary.note))}")
+    if summary.notes:
+        parts.append(f"**Note:** {sanitize_markdown(one_line(' '.join(summary.notes)))}")
     return "\n\n".join(parts)
 
 

@@ -33,6 +33,7 @@ from reviewer.report.common import (
     side_note,
     verdict,
 )
+from reviewer.report.reasons import dropped_reason, skipped_reason
 from reviewer.sanitize import terminal_safe
 
 SEVERITY_STYLES = {
@@ -84,11 +85,11 @@ def _renderables(result: ReviewResult) -> Iterator[RenderableType]:
         yield Rule(Text("Not posted inline"), align="left")
         for dropped in result.dropped:
             where = dropped.path if dropped.line is None else f"{dropped.path}:{dropped.line}"
-            yield _item(where, one_line(dropped.title), dropped.reason)  # made safe there
+            yield _item(where, one_line(dropped.title), dropped_reason(dropped))  # made safe there
     if result.summary.files_skipped:
         yield Rule(Text("Not reviewed"), align="left")
         for skipped in result.summary.files_skipped:
-            yield _item(skipped.path, "", skipped.reason)
+            yield _item(skipped.path, "", skipped_reason(skipped))
     yield from _summary(result.summary)
 
 
@@ -141,8 +142,8 @@ def _summary(summary: Summary) -> Iterator[RenderableType]:
     for name, value in _summary_rows(summary):
         table.add_row(Text(name), Text(terminal_safe(value)))
     yield table
-    if summary.note:
-        yield Text(terminal_safe(f"Note: {summary.note}"), style="italic")
+    if summary.notes:
+        yield Text(terminal_safe(f"Note: {' '.join(summary.notes)}"), style="italic")
     for error in summary.errors:
         yield Text(terminal_safe(f"Error: {error}"), style="red")
 

@@ -16,8 +16,8 @@ Usage::
 
 Simplifications, on purpose:
 - a push does not relocate earlier comments: a comment keeps its line when that line (same
-  side, same number) is still commentable in the new diff, else it becomes outdated
-  (``line: null``, ``original_line`` kept);
+  side, same number, same text) is still commentable in the new diff, else it becomes
+  outdated (``line: null``, ``original_line`` kept);
 - ``commit_id`` of a review may be any sha that was ever the head of the pull request;
 - every object id (reviews, comments, reactions) comes from one counter, so ids never collide;
 - Link headers use ``/repositories/{id}/...`` URLs like the real API; the fake maps them back,
@@ -38,9 +38,12 @@ import urllib.parse
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from types import TracebackType
 from typing import Any
+
+from tests.fakes import github_graphql
+from tests.fakes.base import FakeHTTPServer
 
 BOT_LOGIN = "ai-review[bot]"
 """Login of the user behind tokens added without an explicit login."""
@@ -276,6 +279,7 @@ class RecordedRequest:
 class _Token:
     login: str
     write: bool
+    contents_write: bool = False  # may resolve review threads (see github_graphql)
 
 
 @dataclass
@@ -403,6 +407,7 @@ class _Request:
     accept: str
     login: str
     can_write: bool
+    can_resolve: bool = False
 
 
 class _ApiError(Exception):
@@ -547,7 +552,12 @@ def _anchor_by_position(path: str, position: int, patch: ParsedPatch) -> _Anchor
 
 def _still_commentable(comment: _ReviewComment, patches: Mapping[str, ParsedPatch]) -> bool:
     patch = patches.get(comment.path)
-    if patch is None or patch.find(comment.side, comment.original_line) is None:
+    found = None if patch is None else patch.find(comment.side, comment.original_line)
+    if patch is None or found is None:
+        return False
+    # GitHub outdates a comment whose line a later commit changed, even at the same number.
+    hunk = comment.diff_hunk.splitlines()
+    if hunk and patch.text_lines[found.position][1:] != hunk[-1][1:]:
         return False
     if comment.original_start_line is None:
         return True
@@ -596,13 +606,10 @@ def _parse_page_args(query: Mapping[str, str]) -> tuple[int, int]:
 # --------------------------------------------------------------------------- HTTP plumbing
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = False
-    block_on_close = True
-
+class _Server(FakeHTTPServer):
     def __init__(self, fake: FakeGitHub) -> None:
         self.fake = fake
-        super().__init__(("127.0.0.1", 0), _Handler)
+        super().__init__(_Handler)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -673,6 +680,7 @@ class FakeGitHub:
         self._review_comments: dict[int, _ReviewComment] = {}
         self._issue_comments: dict[int, _IssueComment] = {}
         self._reactions: dict[int, list[_Reaction]] = {}
+        self._resolved_threads: set[int] = set()  # root review comment ids
         self._faults: list[_Fault] = []
         self._requests: list[RecordedRequest] = []
         self._used = 0
@@ -687,22 +695,15 @@ class FakeGitHub:
         """Start serving in a background thread."""
         if self._server is None:
             self._server = _Server(self)
-            self._thread = threading.Thread(
-                target=self._server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
-            )
-            self._thread.start()
+            self._server.start()
         return self
 
     def stop(self) -> None:
         """Stop serving, close the socket and join the threads."""
         if self._server is None:
             return
-        self._server.shutdown()
-        self._server.server_close()
-        if self._thread is not None:
-            self._thread.join()
+        self._server.stop()
         self._server = None
-        self._thread = None
 
     def __enter__(self) -> FakeGitHub:
         return self.start()
@@ -724,10 +725,36 @@ class FakeGitHub:
 
     # ----------------------------------------------------------------- seeding
 
-    def add_token(self, token: str, *, write: bool = True, login: str = BOT_LOGIN) -> None:
-        """Accept ``token`` ("token X" or "Bearer X"); ``write=False`` is a fork's read-only one."""
+    def add_token(
+        self,
+        token: str,
+        *,
+        write: bool = True,
+        login: str = BOT_LOGIN,
+        contents_write: bool | None = None,
+    ) -> None:
+        """Accept ``token`` ("token X" or "Bearer X"); ``write=False`` is a fork's read-only one.
+
+        A login ending in ``[bot]`` is an app's token (an App installation token, or
+        ``github-actions[bot]`` for the Actions GITHUB_TOKEN): ``GET /user`` answers it 403.
+        ``contents_write``: whether it may resolve review threads; by default a person with
+        write access may, an app's token may not (a review job grants ``contents: read``)."""
+        if contents_write is None:
+            contents_write = write and not login.endswith("[bot]")
         with self._lock:
-            self._tokens[token] = _Token(login=login, write=write)
+            self._tokens[token] = _Token(login=login, write=write, contents_write=contents_write)
+
+    def set_thread_resolved(self, comment_id: int, resolved: bool = True) -> None:
+        """A person resolves (or reopens) the review thread that ``comment_id`` started."""
+        with self._lock:
+            if resolved:
+                self._resolved_threads.add(comment_id)
+            else:
+                self._resolved_threads.discard(comment_id)
+
+    def thread_resolved(self, comment_id: int) -> bool:
+        with self._lock:
+            return comment_id in self._resolved_threads
 
     def add_repo(self, full_name: str, *, default_branch: str = "main") -> None:
         """Create a repository (add_pull and friends create theirs on demand)."""
@@ -969,11 +996,13 @@ class FakeGitHub:
             if token is None:
                 raise _error(401, "Bad credentials")
             handler, params = self._route(method, path)
-            if method in WRITE_METHODS and not token.write:
+            if method in WRITE_METHODS and not token.write and path != "/graphql":
                 raise _error(403, "Resource not accessible by integration")
             if bad_json:
                 raise _error(400, "Problems parsing JSON")
-            request = _Request(method, path, query, body, accept, token.login, token.write)
+            request = _Request(
+                method, path, query, body, accept, token.login, token.write, token.contents_write
+            )
             return handler(request, params)
         except _ApiError as failure:
             return failure.response
@@ -1030,6 +1059,7 @@ class FakeGitHub:
     def _build_routes(self) -> list[_Route]:
         table: list[tuple[str, str, Callable[[_Request, dict[str, str]], _Response]]] = [
             ("GET", r"/user", self._get_user),
+            ("POST", r"/graphql", self._graphql),
             ("GET", r"/rate_limit", self._get_rate_limit),
             ("GET", _REPO, self._get_repo),
             ("GET", _REPO + r"/commits/(?P<sha>[^/]+)", self._get_commit),
@@ -1500,6 +1530,13 @@ class FakeGitHub:
         if request.login.endswith("[bot]"):
             raise _error(403, "Resource not accessible by integration")
         return _Response(200, self._user(request.login))
+
+    def _graphql(self, request: _Request, params: dict[str, str]) -> _Response:
+        caller = github_graphql.Caller(request.login, request.can_write, request.can_resolve)
+        found = github_graphql.answer(
+            request.body, caller, self._review_comments.values, self._resolved_threads
+        )
+        return _Response(200, found)
 
     def _get_rate_limit(self, request: _Request, params: dict[str, str]) -> _Response:
         core = {

@@ -43,6 +43,8 @@ from types import TracebackType
 from typing import Any, ClassVar, Literal
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 
+from tests.fakes.base import POLL_S
+
 JSONDict = dict[str, Any]
 LineKind = Literal["added", "removed", "context"]
 TokenKind = Literal["write", "job", "invalid", "none"]
@@ -654,7 +656,7 @@ class FakeGitLab:
         server.daemon_threads = False
         self._server = server
         self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+            target=server.serve_forever, kwargs={"poll_interval": POLL_S}, daemon=True
         )
         self._thread.start()
         return self

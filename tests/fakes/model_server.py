@@ -14,9 +14,11 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from types import TracebackType
 from typing import Any
+
+from tests.fakes.base import FakeHTTPServer
 
 
 @dataclass(frozen=True)
@@ -120,15 +122,12 @@ class FakeModelServer:
         class Handler(_Handler):
             server_state = state
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-        )
+        self._server = FakeHTTPServer(Handler)
+        self._server.daemon_threads = True  # a reply delayed on purpose never holds the stop
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}/v1"
+        return f"http://127.0.0.1:{self._server.port}/v1"
 
     @property
     def requests(self) -> list[Recorded]:
@@ -145,7 +144,7 @@ class FakeModelServer:
         self.state.default = reply
 
     def __enter__(self) -> FakeModelServer:
-        self._thread.start()
+        self._server.start()
         return self
 
     def __exit__(
@@ -155,9 +154,7 @@ class FakeModelServer:
         tb: TracebackType | None,
     ) -> None:
         self.state.stopping.set()  # a dripping answer stops at once
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join()
+        self._server.stop()
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -25,8 +25,8 @@ from gitlab.exceptions import (
 from reviewer import __version__
 from reviewer.context import decode_file
 from reviewer.errors import PlatformError, ReviewError, UsageError
-from reviewer.platforms.gitlab_env import GitLabTarget
-from reviewer.platforms.gitlab_position import DiffRefs
+from reviewer.platforms.gitlab.env import GitLabTarget
+from reviewer.platforms.gitlab.position import DiffRefs
 
 MAX_RETRIES = 6  # python-gitlab waits 0.1 s * 2**n between transient retries: ~6 s in all
 TIMEOUT_S = 60.0
@@ -56,6 +56,7 @@ class Note:
     discussion_id: str = ""
     resolved: bool = False  # its thread is resolved (set on every note of a resolved thread)
     position_head: str | None = None  # a diff note: the head_sha of the diff version it is on
+    position_path: str = ""  # a diff note: the file it is on (new path)
 
 
 @dataclass(frozen=True)
@@ -194,6 +195,10 @@ class GitLabAPI:
             note = self._mr.notes.create({"body": body}, **_RETRY)
         return int(note.id)
 
+    def resolve_discussion(self, discussion_id: str) -> None:
+        with self._translated("resolving a discussion"):
+            self._mr.discussions.update(discussion_id, {"resolved": True}, **_RETRY)
+
     def update_note(self, note_id: int, body: str) -> None:
         with self._translated("editing the summary note"):
             self._mr.notes.update(note_id, {"body": body}, **_RETRY)
@@ -260,6 +265,7 @@ def _note(raw: dict[str, Any], discussion_id: str) -> Note:
         discussion_id=discussion_id,
         resolved=bool(raw.get("resolved")),
         position_head=str(position["head_sha"]) if position.get("head_sha") else None,
+        position_path=str(position.get("new_path") or position.get("old_path") or ""),
     )
 
 

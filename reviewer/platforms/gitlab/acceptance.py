@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 
 from reviewer.model import Acceptance, CommentFate
 from reviewer.platforms.common import fingerprints_in
-from reviewer.platforms.gitlab_api import Award, GitLabAPI, Note
+from reviewer.platforms.gitlab.api import Award, GitLabAPI, Note
 
 MAX_RATED = 100  # award requests per run: one per earlier discussion, newest first
 

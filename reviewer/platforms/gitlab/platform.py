@@ -1,83 +1,87 @@
 """GitLab merge requests (`ai-review --gitlab`): fetch the change, post the review.
 
 Fetching reads the merge request, its diffs and the tool's own notes. A summary note from an
-earlier run names the head it reviewed; unless `--full`, only the hunks changed since then are
-reviewed (the compare API, then `restrict_to`), and a rerun on the same head reviews nothing.
+earlier run names the head it reviewed; reviewer.platforms.scope decides what to review
+again, with GitLab's compare API. Publishing is the shared pipeline through GitLabPort.
 """
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from reviewer.config import Config
 from reviewer.context import ContextSource, LocalCheckout, RemoteFiles
 from reviewer.diff import Diff, FileDiff, FileStatus, parse_file_patch
-from reviewer.engine import ReviewInput
-from reviewer.model import ReviewResult, Skipped
+from reviewer.model import ReviewInput, ReviewResult, SkipCode, Skipped
+from reviewer.platforms import pipeline
 from reviewer.platforms.base import Change, Published
-from reviewer.platforms.common import checkout_head, restrict_to
-from reviewer.platforms.gitlab_api import GitLabAPI, connect
-from reviewer.platforms.gitlab_env import GitLabTarget, detect
-from reviewer.platforms.gitlab_post import Fetched, Summary, last_summary, publish
+from reviewer.platforms.common import checkout_head
+from reviewer.platforms.gitlab.api import GitLabAPI, MergeRequest, connect
+from reviewer.platforms.gitlab.env import GitLabTarget, detect
+from reviewer.platforms.gitlab.post import GitLabPort, last_summary
+from reviewer.platforms.scope import incremental_scope
 
 
 def from_environment(
-    args: argparse.Namespace,
-    config: Config,
+    project: str | None,
+    mr_iid: int | None,
     root: Path | None,
     env: Mapping[str, str],
-    api: GitLabAPI | None = None,  # the run's session, when the config was read through it
+    api: GitLabAPI | None = None,  # the run's session, when it already opened one
 ) -> GitLabMergeRequest:
-    target = api.target if api is not None else detect(args.project, args.mr, env)
-    return GitLabMergeRequest(target, api or connect(target), config, root)
+    target = api.target if api is not None else detect(project, mr_iid, env)
+    return GitLabMergeRequest(target, api or connect(target), root)
 
 
 class GitLabMergeRequest:
     """The Platform for one merge request. What fetch learned is kept for publish."""
 
     def __init__(
-        self, target: GitLabTarget, api: GitLabAPI, config: Config, root: Path | None
+        self,
+        target: GitLabTarget,
+        api: GitLabAPI,
+        root: Path | None,
     ) -> None:
         self.target = target
-        self.config = config
         self.root = root
         self._api = api
-        self._fetched: Fetched | None = None
+        self._mr: MergeRequest | None = None
 
     def fetch(self, *, full: bool) -> Change:
         api = self._api
-        mr = api.merge_request()
+        mr = self._mr = api.merge_request()
         diff, unavailable = merge_request_diff(*api.diffs())
-        username = api.username()
-        summary = last_summary(api.notes(), username)
-        last = self._last_head(summary, full)
-        since, diff = _since_last_review(api, diff, last, mr.refs.head_sha)
-        nothing_new = since is not None and not diff.files
-        self._fetched = Fetched(mr, username, since, nothing_new)
-        request = ReviewInput(diff, mr.title, mr.description, () if nothing_new else unavailable)
+        summary = None if full else last_summary(api.notes(), api.username())
+        last = summary.head if summary else None
+        scope = incremental_scope(
+            diff, unavailable, last, mr.refs.head_sha, lambda a, b: self._compare(diff, a, b)
+        )
         return Change(
-            review_input=request,
+            review_input=ReviewInput(scope.diff, mr.title, mr.description, scope.unavailable),
             source=self._context(mr.refs.head_sha),
             repo=mr.project_path,
             number=self.target.mr_iid,
             head_sha=mr.refs.head_sha,
             identity=f"gitlab:{mr.project_path}!{self.target.mr_iid}",
+            since=scope.since,
+            notes=scope.notes,
         )
 
-    def _last_head(self, summary: Summary | None, full: bool) -> str | None:
-        """The head of the last review, when only later changes are to be reviewed. A
-        --fail-on gate must see every finding, so it always reviews the whole change."""
-        if full or self.config.fail_on or summary is None:
+    def _compare(self, diff: Diff, old: str, new: str) -> Diff | None:
+        compared = self._api.compare(old, new)
+        if compared is None:
             return None
-        return summary.head
+        mine = {file.path: file for file in diff.files}
+        changed = [_file_diff(item) for item in compared]
+        # A file whose compare diff is too large to show counts as changed throughout.
+        return Diff(tuple(mine.get(f.path, f) if not f.hunks else f for f in changed))
 
     def publish(self, change: Change, result: ReviewResult, *, dry_run: bool) -> Published:
-        if self._fetched is None:
+        if self._mr is None:
             raise RuntimeError("publish() needs fetch() first")
-        return publish(self._api, self._fetched, change, result, dry_run=dry_run)
+        port = GitLabPort(self._api, self._mr, self._api.username(), change.identity)
+        return pipeline.publish(port, change, result, dry_run=dry_run).published
 
     def close(self) -> None:
         """The HTTP session: the run closes it whatever happened (the review reads files
@@ -103,12 +107,16 @@ def merge_request_diff(
         file = _file_diff(item)
         reason = _unavailable(item, file)
         if reason:
-            skipped.append(Skipped(file.path, reason))
+            skipped.append(Skipped(file.path, SkipCode.UNAVAILABLE, reason))
         elif file.hunks:
             files.append(file)
     if overflow:
         skipped.append(
-            Skipped("(more files)", "not reviewed: GitLab returned only part of the changes")
+            Skipped(
+                "(more files)",
+                SkipCode.UNAVAILABLE,
+                "not reviewed: GitLab returned only part of the changes",
+            )
         )
     return Diff(tuple(files)), tuple(skipped)
 
@@ -135,22 +143,3 @@ def _unavailable(item: dict[str, Any], file: FileDiff) -> str:
     if not file.hunks and not item.get("renamed_file"):  # a pure rename changes no line
         return "not reviewed: no text diff (binary file, empty file or mode change)"
     return ""
-
-
-def _since_last_review(
-    api: GitLabAPI, diff: Diff, last: str | None, head: str
-) -> tuple[str | None, Diff]:
-    """(the last reviewed head, the part of `diff` changed since it), or (None, all of it)
-    when there is no earlier review or GitLab cannot compare."""
-    if last is None:
-        return None, diff
-    if last == head:
-        return last, Diff(())
-    compared = api.compare(last, head)
-    if compared is None:
-        return None, diff
-    mine = {file.path: file for file in diff.files}
-    changed = [_file_diff(item) for item in compared]
-    # A file whose compare diff is too large to show counts as changed throughout.
-    whole = [mine.get(f.path, f) if not f.hunks else f for f in changed]
-    return last, restrict_to(diff, Diff(tuple(whole)))

@@ -29,8 +29,16 @@ from github.PullRequestComment import PullRequestComment
 from reviewer import __version__
 from reviewer.context import decode_file
 from reviewer.errors import PlatformError, ReviewError, UsageError
-from reviewer.platforms.github_env import GitHubTarget
-from reviewer.platforms.github_post import ReviewRefused
+from reviewer.platforms.github.env import GitHubTarget
+from reviewer.platforms.github.graphql import (
+    RESOLVE_MUTATION,
+    THREADS_QUERY,
+    ReviewThread,
+    forbidden,
+    parse_threads,
+    viewer_login,
+)
+from reviewer.platforms.github.post import ReviewRefused
 
 PER_PAGE = 100
 TIMEOUT_S = 30
@@ -155,7 +163,9 @@ class GitHubAPI:
             return frozenset(reaction.content for reaction in listed)
 
     def login(self) -> str | None:
-        """Who the token acts as; None for an app's token (GitHub answers 403 to those)."""
+        """Who the token writes as. `GET /user` answers for a person's token; an app's token
+        (an App installation token, the Actions GITHUB_TOKEN) gets 403 there, and GraphQL's
+        `viewer` names its bot (`NAME[bot]`). None when neither says."""
         if self._login is None:
             with self._translated("reading the token's user"):
                 try:
@@ -163,8 +173,39 @@ class GitHubAPI:
                 except GithubException as exc:
                     if exc.status not in (403, 404):
                         raise
-                    self._login = ""
+                    self._login = self._viewer()
         return self._login or None
+
+    def _viewer(self) -> str:
+        try:
+            _, data = self._client.requester.graphql_query("query { viewer { login } }", {})
+        except GithubException:
+            return ""  # no GraphQL for this token or server: the caller falls back
+        return viewer_login(data)
+
+    def review_threads(self) -> list[ReviewThread]:
+        """The newest MAX_THREADS review threads of the pull request, with their comments."""
+        owner, name = self._target.repo.split("/", 1)
+        variables = {"owner": owner, "name": name, "number": self._target.number}
+        with self._translated("reading the review threads"):
+            _, data = self._client.requester.graphql_query(THREADS_QUERY, variables)
+        return parse_threads(data)
+
+    def resolve_thread(self, thread_id: str) -> bool:
+        """Resolve a review thread; False when GitHub forbids it for this token (an app's
+        token needs `contents: write`, not only `pull-requests: write`)."""
+        with self._translated("resolving a review thread", write=True):
+            try:
+                self._client.requester.graphql_query(RESOLVE_MUTATION, {"id": thread_id})
+            except GithubException as exc:
+                if exc.status == 400 and forbidden(exc.data):
+                    return False
+                raise
+        return True
+
+    def reply(self, comment_id: int, body: str) -> None:
+        with self._translated("replying in a review thread", write=True):
+            self._pull.create_review_comment_reply(comment_id, body)
 
     def read_file(self, path: str, ref: str) -> str | None:
         """A file's text at `ref`; None when it is missing, not a file, binary or too big."""

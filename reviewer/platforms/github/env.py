@@ -38,6 +38,8 @@ class GitHubTarget:
     event_name: str | None = None  # None outside GitHub Actions
     step_summary: Path | None = None  # GITHUB_STEP_SUMMARY: markdown appended for the job page
     output: Path | None = None  # GITHUB_OUTPUT: `name=value` lines, the step's outputs
+    # AI_REVIEW_BOT_LOGIN: who the token writes as, when GitHub cannot say (see README)
+    bot_login: str | None = None
 
     @property
     def in_actions(self) -> bool:
@@ -71,6 +73,7 @@ def detect(repo: str | None, number: int | None, env: Mapping[str, str]) -> GitH
         event_name=event_name,
         step_summary=_path(env, "GITHUB_STEP_SUMMARY"),
         output=_path(env, "GITHUB_OUTPUT"),
+        bot_login=env.get("AI_REVIEW_BOT_LOGIN") or None,
     )
 
 

@@ -1,20 +1,15 @@
-"""What goes into a GitHub review, and posting it so that one bad comment never loses it.
-
-Pure functions: which findings become inline comments (placed on the diff, not posted
-before), the comments' JSON, and the bounded retry that takes out comments GitHub refuses.
-"""
+"""GitHub's posting quirks: a review comment's JSON, and posting reviews so that one bad
+comment never loses the others (GitHub's 422 refuses the whole review). Pure functions."""
 
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from typing import TypeVar
 
-from reviewer.diff import Diff
 from reviewer.errors import PlatformError
 from reviewer.model import Finding
-from reviewer.platforms.common import comment_body, fenced_suggestion, placement_problem
+from reviewer.platforms.common import comment_body, fenced_suggestion
 
 MAX_COMMENTS_PER_REVIEW = 30  # more per request trips GitHub's abuse detection
 MAX_EXTRA_REVIEWS = 8  # requests spent finding the comments GitHub refuses, at most
@@ -30,37 +25,6 @@ class ReviewRefused(PlatformError):
     def __init__(self, message: str, *, per_comment: bool) -> None:
         super().__init__(message)
         self.per_comment = per_comment
-
-
-@dataclass(frozen=True)
-class InlineComment:
-    finding: Finding
-    payload: Payload
-
-
-@dataclass(frozen=True)
-class ReviewPlan:
-    """Findings sorted into: post inline, cannot go inline (and why), already on the PR."""
-
-    comments: tuple[InlineComment, ...]
-    off_diff: tuple[tuple[Finding, str], ...]
-    already_posted: tuple[Finding, ...]
-
-
-def plan_review(findings: Iterable[Finding], diff: Diff, standing: set[str]) -> ReviewPlan:
-    files = {file.path: file for file in diff.files}
-    comments: list[InlineComment] = []
-    off_diff: list[tuple[Finding, str]] = []
-    already: list[Finding] = []
-    for finding in findings:
-        problem = placement_problem(finding, files.get(finding.path))
-        if finding.fingerprint in standing:
-            already.append(finding)
-        elif problem is not None:
-            off_diff.append((finding, f"cannot go inline: {problem}"))
-        else:
-            comments.append(InlineComment(finding, review_comment(finding)))
-    return ReviewPlan(tuple(comments), tuple(off_diff), tuple(already))
 
 
 def review_comment(finding: Finding) -> Payload:

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from reviewer.model import Acceptance, CommentFate
-from reviewer.platforms.github_api import Comment
+from reviewer.platforms.github.api import Comment
 
 MAX_REACTION_LOOKUPS = 100
 
