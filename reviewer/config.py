@@ -117,15 +117,24 @@ _ENV_KEYS = {
 
 def read_config_file(path: Path, *, pyproject: bool) -> dict[str, Any]:
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from exc
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError as exc:
         raise ConfigError(f"config file {path} is not valid TOML: {exc}") from exc
+    return parse_config_text(text, str(path), pyproject=pyproject)
+
+
+def parse_config_text(text: str, where: str, *, pyproject: bool) -> dict[str, Any]:
+    """The ai-review table of a config file's text (`[tool.ai-review]` of a pyproject.toml)."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {where} is not valid TOML: {exc}") from exc
     if pyproject:
         data = data.get("tool", {}).get("ai-review", {})
     if not isinstance(data, dict):
-        raise ConfigError(f"{path}: [tool.ai-review] must be a table")
+        raise ConfigError(f"{where}: [tool.ai-review] must be a table")
     return data
 
 

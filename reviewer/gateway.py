@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from reviewer.errors import ModelError, UsageError
 from reviewer.gateway_errors import CallTimeout, Failure, classify
@@ -25,6 +25,7 @@ from reviewer.pricing import count_tokens, missing_key, price_per_token, provide
 
 __all__ = ["Gateway", "LiteLLMGateway", "ModelReply", "count_tokens", "price_per_token"]
 MAX_RETRY_AFTER_S = 120.0
+T = TypeVar("T")
 MAX_BACKOFF_S = 30.0
 
 
@@ -159,14 +160,25 @@ class LiteLLMGateway:
     def complete(self, system: str, user: str) -> ModelReply:
         """The first model's answer, else the next fallback's. Latency and retries cover
         every attempt of the call, the failed models' included."""
+
+        def ask(model: str) -> tuple[Any, int]:
+            request = functools.partial(self._call, model, system, user)
+            return self._complete_with_retries(model, request)
+
+        (response, tries), answered = self._first_to_answer(ask)
+        retries = answered.failed_attempts + tries - 1
+        return _reply(response, answered.model, answered.latency_s, retries, answered.fallback)
+
+    def _first_to_answer(self, ask: Callable[[str], T]) -> tuple[T, _Answered]:
+        """`ask(model)` for the first model, then each fallback, until one answers;
+        ModelError naming every model's failure when none did."""
         started = self._clock()
         errors: list[str] = []
         attempts = 0
         refused = misconfigured = True
         for position, model in enumerate(self.models):
             try:
-                request = functools.partial(self._call, model, system, user)
-                response, tries = self._complete_with_retries(model, request)
+                value = ask(model)
             except ModelError as exc:
                 errors.append(f"{model}: {exc}")
                 attempts += exc.attempts
@@ -174,7 +186,7 @@ class LiteLLMGateway:
                 misconfigured = misconfigured and exc.misconfigured
                 continue
             latency = self._clock() - started
-            return _reply(response, model, latency, attempts + tries - 1, position > 0)
+            return value, _Answered(model, position > 0, attempts, latency)
         raise ModelError(
             "; ".join(errors),
             model=self.models[-1],
@@ -278,27 +290,11 @@ class LiteLLMGateway:
         """The final answer of a conversation in which the model may call the offered tools
         (OpenAI function specs), at most `offer.max_calls` times; `offer.dispatch(name,
         arguments_json)` answers each call and never raises. Figures add up over every turn."""
-        started = self._clock()
-        errors: list[str] = []
-        attempts = 0
-        refused = misconfigured = True
-        for position, model in enumerate(self.models):
-            try:
-                turns = self._converse(model, system, user, offer)
-            except ModelError as exc:
-                errors.append(f"{model}: {exc}")
-                attempts += exc.attempts
-                refused = refused and exc.key_refused
-                misconfigured = misconfigured and exc.misconfigured
-                continue
-            latency = self._clock() - started
-            return _conversation_reply(turns, model, latency, attempts, position > 0)
-        raise ModelError(
-            "; ".join(errors),
-            model=self.models[-1],
-            attempts=attempts,
-            key_refused=refused,
-            misconfigured=misconfigured,
+        turns, answered = self._first_to_answer(
+            lambda model: self._converse(model, system, user, offer)
+        )
+        return _conversation_reply(
+            turns, answered.model, answered.latency_s, answered.failed_attempts, answered.fallback
         )
 
     def _converse(self, model: str, system: str, user: str, offer: ToolOffer) -> _Turns:
@@ -343,6 +339,16 @@ class LiteLLMGateway:
             extra_headers=self._extra_headers or None,
             **({"extra_body": self._extra_body} if self._extra_body else {}),
         )
+
+
+@dataclass(frozen=True)
+class _Answered:
+    """Which model of the chain answered, after how many failed requests and how long."""
+
+    model: str
+    fallback: bool
+    failed_attempts: int  # requests sent to the models that failed before it
+    latency_s: float
 
 
 @dataclass(frozen=True)

@@ -13,13 +13,12 @@ out of `.git/`.
 from __future__ import annotations
 
 import os
-import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from reviewer.config import Config, build_config, read_config_file
+from reviewer.config import Config, build_config, parse_config_text, read_config_file
 from reviewer.context import ContextSource, LocalCheckout, OutsideRepository, confine
 from reviewer.diff import Diff
 from reviewer.errors import ConfigError
@@ -105,7 +104,7 @@ def values_from_texts(texts: Mapping[str, str | None]) -> tuple[dict[str, Any], 
         pyproject = Path(path).name == "pyproject.toml"
         if pyproject and "ai-review" not in text:
             continue
-        return _parsed(text, path, pyproject=pyproject), path
+        return parse_config_text(text, path, pyproject=pyproject), path
     return {}, "config file"
 
 
@@ -163,18 +162,6 @@ def _values_or_none(texts: dict[str, str | None]) -> dict[str, Any] | None:
         return values_from_texts(texts)[0]
     except ConfigError:
         return None
-
-
-def _parsed(text: str, path: str, *, pyproject: bool) -> dict[str, Any]:
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"config file {path} is not valid TOML: {exc}") from exc
-    if pyproject:
-        data = data.get("tool", {}).get("ai-review", {})
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path}: [tool.ai-review] must be a table")
-    return data
 
 
 def _repository_texts(
