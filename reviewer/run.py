@@ -124,8 +124,8 @@ def run(args: argparse.Namespace) -> int:
             return 0
         template_note = ""
         if kind != "diff":  # the checkout may hold the change's own templates
-            diff = change.review_input.diff
-            config, template_note = without_edited_templates(config, diff, root or Path.cwd())
+            checkout = root or Path.cwd()
+            config, template_note = without_edited_templates(config, change.touched, checkout)
         result = _review(change, config, options)
         result = _with_notes(result, change, trusted, template_note)
         _publish(platform, change, result, options, telemetry)
@@ -196,7 +196,7 @@ def _with_notes(
     result: ReviewResult, change: Change, trusted: TrustedConfig, *more: str
 ) -> ReviewResult:
     """The summary says what the change brought that was not used (see trust.py)."""
-    not_used = not_used_notes(change.review_input.diff, change.source, trusted)
+    not_used = not_used_notes(change.touched, change.source, trusted)
     notes = tuple(part for part in (*result.summary.notes, *not_used, *more) if part)
     return replace(result, summary=replace(result.summary, notes=notes))
 
@@ -226,7 +226,7 @@ def _changes_cache(cache_dir: Path, change: Change) -> bool:
     directory is taken as a path inside the repository too."""
     cache = cache_dir.resolve()
     relative = None if cache_dir.is_absolute() else cache_dir.as_posix().removeprefix("./")
-    for file in change.review_input.diff.files:
+    for file in change.touched.files:  # an incremental rerun: the whole change, still
         try:
             resolved = (Path.cwd() / file.path).resolve()
         except (OSError, RuntimeError):  # a symlink loop: it leads nowhere, nor into the cache

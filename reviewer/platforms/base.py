@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from reviewer.context import ContextSource
+from reviewer.diff import Diff
 from reviewer.model import Acceptance, Dropped, Finding, ReviewInput, ReviewResult
 
 
@@ -23,6 +24,14 @@ class Change:
     # the whole change); equal to head_sha when nothing changed since.
     since: str | None = None
     notes: tuple[str, ...] = ()  # for the summary, e.g. why the whole change was reviewed
+    # The whole change, when the review covers less of it (an incremental rerun): what the
+    # change touches decides what is trusted (its config, templates, cache), not the delta.
+    whole: Diff | None = None
+
+    @property
+    def touched(self) -> Diff:
+        """Every file the change touches, whatever part of it this run reviews."""
+        return self.whole if self.whole is not None else self.review_input.diff
 
 
 @dataclass(frozen=True)

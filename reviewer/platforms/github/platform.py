@@ -89,6 +89,7 @@ class GitHubPlatform:
             identity=self._target.identity,
             since=scope.since,
             notes=scope.notes,
+            whole=diff,
         )
 
     def _compare(self, base: str, head: str) -> Diff | None:

@@ -66,6 +66,7 @@ class GitLabMergeRequest:
             identity=f"gitlab:{mr.project_path}!{self.target.mr_iid}",
             since=scope.since,
             notes=scope.notes,
+            whole=diff,
         )
 
     def _compare(self, diff: Diff, old: str, new: str) -> Diff | None:
