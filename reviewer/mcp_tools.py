@@ -26,7 +26,7 @@ from mcp.types import CallToolResult, TextContent, Tool
 
 from reviewer.mcp_config import McpServerConfig, resolve_env
 from reviewer.redact import redact_text
-from reviewer.toolbox import ToolError, ToolSpec
+from reviewer.toolbox import ToolError, ToolReportedError, ToolSpec
 
 MAX_RESULT_CHARS = 20_000
 STOP_TIMEOUT_S = 10.0
@@ -214,7 +214,7 @@ def _result_text(result: CallToolResult) -> str:
     if len(text) > MAX_RESULT_CHARS:
         text = text[:MAX_RESULT_CHARS] + "\n[... truncated]"
     if result.is_error:
-        raise ToolError(text or "the tool reported an error")
+        raise ToolReportedError(text or "the tool reported an error")
     return text
 
 

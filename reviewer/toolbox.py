@@ -26,6 +26,11 @@ class ToolError(Exception):
     """A refused or failed tool call; its message goes back to the model as the result."""
 
 
+class ToolReportedError(ToolError):
+    """The tool ran and reported an error in its own words (an MCP server's error result):
+    untrusted text, tagged and capped like any result, not our own refusal."""
+
+
 class ToolBox(Protocol):
     def specs(self) -> tuple[ToolSpec, ...]: ...
 

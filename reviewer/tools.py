@@ -17,10 +17,17 @@ from fnmatch import fnmatchcase
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from reviewer.context import ContextSource, LocalCheckout, OutsideRepository, confine
+from reviewer.context import (
+    VCS_METADATA,
+    ContextSource,
+    LocalCheckout,
+    OutsideRepository,
+    confine,
+)
+from reviewer.errors import ReviewError
 from reviewer.prompt import neutralize_tags
 from reviewer.redact import redact_text
-from reviewer.toolbox import ToolBox, ToolError, ToolSpec
+from reviewer.toolbox import ToolBox, ToolError, ToolReportedError, ToolSpec
 
 MAX_READ_LINES = 400
 MAX_SEARCH_HITS = 50
@@ -119,10 +126,15 @@ class RepositoryTools:
         raise ToolError(f"unknown tool {name!r}")
 
     def _text(self, path: str) -> str:
-        text = self._local(path) if self._root is not None else self._source.read(path)
+        """The file redacted as a whole, before any line is cut or numbered: a key's body
+        lines are only recognisable between its BEGIN and END lines."""
+        try:
+            text = self._local(path) if self._root is not None else self._source.read(path)
+        except (ReviewError, OSError) as exc:  # the platform's file API failed: a tool error
+            raise ToolError(f"{path}: could not be read ({exc})") from exc
         if text is None:
             raise ToolError(f"{path}: no such text file at the reviewed commit")
-        return text
+        return redact_text("\n".join(text.splitlines()))
 
     def _local(self, path: str) -> str | None:
         # The one confined reader of the checkout (symlinks resolved, never under .git/).
@@ -154,7 +166,10 @@ class RepositoryTools:
         hits: list[str] = []
         scanned = 0
         for path in self._files(glob if isinstance(glob, str) and glob else None):
-            text = self._local(path) or ""
+            try:
+                text = self._text(path)
+            except ToolError:  # refused or unreadable: one file less to search, not a failure
+                continue
             scanned += len(text)
             if scanned > self._search_bytes:
                 hits.append(
@@ -173,7 +188,11 @@ class RepositoryTools:
         assert self._root is not None
         seen = 0
         for folder, dirs, names in os.walk(self._root):
-            dirs[:] = sorted(d for d in dirs if d != ".git" and not Path(folder, d).is_symlink())
+            dirs[:] = sorted(
+                d
+                for d in dirs
+                if d.lower() not in VCS_METADATA and not Path(folder, d).is_symlink()
+            )
             for name in sorted(names):
                 full = Path(folder, name)
                 path = full.relative_to(self._root).as_posix()
@@ -254,6 +273,10 @@ class ToolSession:
         """The result text the model reads; never raises."""
         try:
             text = redact_text(self._answer(name, arguments))
+        except ToolReportedError as exc:  # the tool's own words: data, like a result
+            with self._lock:
+                self.refused += 1
+            return _tagged(self._capped(redact_text(f"error: {exc}")))
         except ToolError as exc:
             with self._lock:
                 self.calls += 1
