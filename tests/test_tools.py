@@ -14,8 +14,8 @@ from reviewer.config import Config
 from reviewer.context import LocalCheckout, RemoteFiles
 from reviewer.diff import parse_diff
 from reviewer.engine import ReviewInput, review
-from reviewer.gateway import LiteLLMGateway
 from reviewer.errors import PlatformError
+from reviewer.gateway import LiteLLMGateway
 from reviewer.toolbox import ToolError, ToolReportedError, ToolSpec
 from reviewer.tools import RepositoryTools, ToolSession, checked_path, repository_tools
 from tests.fakes.model_server import (
