@@ -15,8 +15,11 @@ from reviewer.model import REPORT_FORMATS, SEVERITIES
 from reviewer.usage import Parser
 
 EPILOG = """\
-subcommand:
+subcommands:
   ai-review stats FILE...   aggregate --telemetry files per arm (see `ai-review stats --help`)
+  ai-review eval CASES.jsonl
+                            precision, recall, cost and latency per configuration
+  ai-review mcp             serve the review over MCP on stdio (needs ai-review[mcp])
 
 environment variables:
   AI_REVIEW_MODEL, AI_REVIEW_FALLBACK_MODELS (comma-separated), AI_REVIEW_API_BASE

@@ -23,6 +23,7 @@ from reviewer.options import Options
 from reviewer.outcome import outcome
 from reviewer.platforms.base import Change, Platform, Published
 from reviewer.pricing import missing_key
+from reviewer.redact import redact_text
 from reviewer.report import render
 from reviewer.routing import Route, resolve_headers, route
 from reviewer.telemetry import TelemetryFile, open_telemetry
@@ -188,8 +189,10 @@ def _review(change: Change, config: Config, options: Options) -> ReviewResult:
             progress=progress,
             toolboxes=_toolboxes(change, config) + boxes,
         )
-    more = tuple(part for part in (note, *notes) if part)
-    return replace(result, summary=replace(result.summary, notes=more)) if more else result
+    more = tuple(part for part in (note, *notes) if part)  # after the engine's own notes
+    if not more:
+        return result
+    return replace(result, summary=replace(result.summary, notes=(*result.summary.notes, *more)))
 
 
 def _with_notes(
@@ -197,7 +200,10 @@ def _with_notes(
 ) -> ReviewResult:
     """The summary says what the change brought that was not used (see trust.py)."""
     not_used = not_used_notes(change.touched, change.source, trusted)
-    notes = tuple(part for part in (*result.summary.notes, *not_used, *more) if part)
+    # Notes quote what servers and gateways said (an MCP server's error, a URL): redacted,
+    # since the summary is posted where everyone on the merge request reads it.
+    parts = (*result.summary.notes, *not_used, *more)
+    notes = tuple(redact_text(part) for part in parts if part)
     return replace(result, summary=replace(result.summary, notes=notes))
 
 

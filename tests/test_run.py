@@ -10,6 +10,7 @@ import pytest
 from reviewer.cli import main
 from tests.conftest import EXAMPLES
 from tests.fakes.github_server import FakeGitHub, PullFile
+from tests.fakes.model_server import FakeModelServer, findings_reply
 
 SAMPLE = str(EXAMPLES / "sample.diff")
 HEAD, BASE = "a" * 40, "b" * 40
@@ -60,3 +61,30 @@ def test_a_missing_key_on_a_local_run_is_a_usage_error(
     monkeypatch.setenv("AI_REVIEW_MODEL", "openai/gpt-4.1-mini")
     assert main(["--diff", SAMPLE]) == 2
     assert "set OPENAI_API_KEY" in capsys.readouterr().err
+
+
+def test_every_note_reaches_the_summary_and_none_carries_a_secret(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    model_server: FakeModelServer,
+) -> None:
+    # The engine's note (no price for the model: the cost cap cannot apply) and the MCP
+    # server's (it did not start; its error names a path holding a key) both reach the
+    # summary, the key redacted.
+    monkeypatch.setenv("AI_REVIEW_API_KEY", "sk-test")
+    leaky = "/nonexistent/AKIAZ7Q4R2M8K1VXW3PL/docs-server"
+    config = tmp_path / "review.toml"
+    config.write_text(
+        'max_cost_usd = 0.5\ntools = true\ndepth = "trivial"\n'
+        f'[[mcp_servers]]\nname = "docs"\ncommand = ["{leaky}"]\ntools = ["search"]\n'
+    )
+    model_server.set_default(findings_reply())
+    args = ["--diff", str(EXAMPLES / "sample.diff"), "--config", str(config), "--format", "json"]
+    model = ["--model", "openai/no-such-priced-model", "--api-base", model_server.base_url]
+    code = main([*args, *model])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    note = json.loads(out)["summary"]["note"]
+    assert "max_cost_usd not applied" in note
+    assert "docs" in note and "AKIAZ7Q4R2M8K1VXW3PL" not in note
