@@ -64,7 +64,7 @@ def test_a_missing_key_on_a_local_run_is_a_usage_error(
 
 
 def test_every_note_reaches_the_summary_and_none_carries_a_secret(
-    capsys: pytest.CaptureFixture[str],
+    capfd: pytest.CaptureFixture[str],
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     model_server: FakeModelServer,
@@ -83,8 +83,9 @@ def test_every_note_reaches_the_summary_and_none_carries_a_secret(
     args = ["--diff", str(EXAMPLES / "sample.diff"), "--config", str(config), "--format", "json"]
     model = ["--model", "openai/no-such-priced-model", "--api-base", model_server.base_url]
     code = main([*args, *model])
-    out, err = capsys.readouterr()
+    out, err = capfd.readouterr()
     assert code == 0, err
     note = json.loads(out)["summary"]["note"]
     assert "max_cost_usd not applied" in note
-    assert "docs" in note and "AKIAZ7Q4R2M8K1VXW3PL" not in note
+    assert "docs" in note and "did not start" in note and "[REDACTED:" in note
+    assert "AKIAZ7Q4R2M8K1VXW3PL" not in note
