@@ -181,7 +181,11 @@ def _within_budget(
     chunks = {job.chunk.index: job.chunk for job in jobs}  # a chunk costs all its passes
     estimates = dict.fromkeys(chunks, 0)
     for job in jobs:
-        estimates[job.chunk.index] += 0 if job.cached else system + gateway.count_tokens(job.user)
+        # With tools, each turn sends the conversation again: the cap holds for the worst
+        # case, one turn per allowed call plus the answer.
+        turns = 1 + (plan.setup.tool_calls_for(job.role) if plan.setup else 0)
+        cost = 0 if job.cached else system + gateway.count_tokens(job.user)
+        estimates[job.chunk.index] += turns * cost
     kept, plan.over_budget = plan_budget(
         list(chunks.values()), list(estimates.values()), config.max_prompt_tokens,
         config.max_cost_usd, price,

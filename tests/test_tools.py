@@ -11,11 +11,12 @@ from typing import Any
 import pytest
 
 from reviewer.config import Config
-from reviewer.context import LocalCheckout, RemoteFiles
+from reviewer.context import LocalCheckout, NoContext, RemoteFiles
 from reviewer.diff import parse_diff
 from reviewer.engine import ReviewInput, review
 from reviewer.errors import PlatformError
 from reviewer.gateway import LiteLLMGateway
+from reviewer.report.reasons import skipped_reason
 from reviewer.toolbox import ToolError, ToolReportedError, ToolSpec
 from reviewer.tools import RepositoryTools, ToolSession, checked_path, repository_tools
 from tests.fakes.model_server import (
@@ -329,3 +330,23 @@ def test_an_error_a_tool_reports_is_tagged_redacted_and_capped_like_a_result() -
     answer = session.dispatch("docs__search", '{"q": "x"}')
     assert answer.startswith("<untrusted-tool-result-") and "error: " in answer
     assert "</untrusted-tool-result-x>" not in answer and AWS_KEY not in answer
+
+
+def test_a_token_cap_holds_for_the_worst_case_of_the_tool_turns(
+    model_server: FakeModelServer, repo: Path
+) -> None:
+    # Without tools the chunk fits the cap; with 3 allowed calls it could cost 4 turns.
+    model_server.set_default(findings_reply())
+    plain = LiteLLMGateway([MODEL], api_base=model_server.base_url, api_key="sk-test")
+    one_turn = review(
+        ReviewInput(parse_diff(DIFF)), Config(model=MODEL, depth="trivial"), plain, NoContext()
+    ).summary.prompt_tokens
+    capped = run_with_tools(
+        model_server, repo, depth="trivial", max_tool_calls=3, max_prompt_tokens=one_turn * 2
+    )
+    assert capped.summary.chunks == 0
+    assert "budget" in skipped_reason(capped.summary.files_skipped[0])
+    roomy = run_with_tools(
+        model_server, repo, depth="trivial", max_tool_calls=3, max_prompt_tokens=one_turn * 5
+    )
+    assert roomy.summary.chunks == 1
