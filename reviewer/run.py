@@ -11,7 +11,6 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from reviewer.attribution import attribution
 from reviewer.cache import CacheScope, ResponseCache, holds_entries
 from reviewer.config import Config
 from reviewer.engine import Progress, review
@@ -24,7 +23,7 @@ from reviewer.outcome import outcome
 from reviewer.platforms.base import Change, Platform, Published
 from reviewer.pricing import missing_key
 from reviewer.report import render
-from reviewer.routing import Route, resolve_headers, route
+from reviewer.routing import Route, review_gateway, route
 from reviewer.telemetry import TelemetryFile, open_telemetry
 from reviewer.toolbox import ToolBox
 from reviewer.trust import (
@@ -243,20 +242,7 @@ def _gateway(
 ) -> tuple[LiteLLMGateway | None, str]:
     """The model gateway of the route; without its API key, None and a note when the run
     posts to a platform (the key is then missing for a reason the job cannot fix)."""
-    meta = attribution(
-        config.gateway_metadata, repo=change.repo, number=change.number, arm=chosen.arm
-    )
-    gateway = LiteLLMGateway(
-        chosen.models,
-        api_base=chosen.api_base,
-        api_key=os.environ.get("AI_REVIEW_API_KEY") or None,
-        timeout_s=config.timeout_s,
-        max_retries=config.max_retries,
-        temperature=config.temperature,
-        extra_headers=resolve_headers(chosen.extra_headers) | meta.headers,
-        extra_body=meta.body,
-        deadline_s=config.review_timeout_s,
-    )
+    gateway = review_gateway(chosen, config, repo=change.repo, number=change.number)
     try:
         gateway.check_keys()
     except UsageError as exc:
