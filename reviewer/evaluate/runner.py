@@ -26,7 +26,7 @@ from reviewer.evaluate.judge import JudgeTally, ModelJudge
 from reviewer.evaluate.matching import Judge, LocationJudge, candidates_of, match_comments
 from reviewer.evaluate.metrics import CaseOutcome
 from reviewer.evaluate.record import Recording, RecordingGateway, ReplayGateway
-from reviewer.gateway import Gateway, LiteLLMGateway, count_tokens
+from reviewer.gateway import Gateway, LiteLLMGateway, count_tokens, load_client
 from reviewer.model import ReviewResult
 from reviewer.routing import Route, resolve_headers, review_gateway, route
 from reviewer.tools import repository_tools
@@ -62,7 +62,9 @@ class Evaluation:
 def evaluate(
     cases: Sequence[Case], options: EvalOptions, progress: CaseProgress | None = None
 ) -> Evaluation:
-    count_tokens("openai/gpt-4o", "warm up")  # litellm and its tokenizer load before any clock
+    if options.replay is None:  # a replay reports the recorded latencies
+        load_client()  # litellm loads before any clock: no case's latency holds its import
+    count_tokens("openai/gpt-4o", "warm up")  # the tokenizer too
     folder = options.record or options.replay
     recording = Recording(folder) if folder is not None else None
     judge = _judge(options, recording)
