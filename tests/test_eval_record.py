@@ -100,13 +100,18 @@ def test_the_readme_example_replays_offline_from_the_committed_recording(
     """If this fails after a prompt changed, re-record: `python evals/scripted/record.py`."""
     monkeypatch.chdir(ROOT)
     code = main(["eval", "evals/cases.jsonl", "--variant", "all=evals/variants/all.toml",
-                 "--variant", "medium=evals/variants/medium.toml", "--judge",
+                 "--variant", "medium=evals/variants/medium.toml",
+                 "--variant", "verified=evals/variants/verified.toml", "--judge",
                  "openai/gpt-4.1-mini", "--replay", "evals/recordings/scripted",
                  "--format", "json"])  # fmt: skip
     out, err = capsys.readouterr()
     assert code == 0, f"{err}\nre-record with: python evals/scripted/record.py"
     data = json.loads(out)
     figures = {name: (v["tp"], v["fp"], v["fn"]) for name, v in data["variants"].items()}
-    assert figures == {"all": (12, 10, 5), "medium": (11, 1, 6)}
-    assert data["variants"]["all"]["negatives_hit"] == 1
-    assert data["judge"]["calls"] == 27
+    assert figures == {"all": (12, 10, 5), "medium": (11, 1, 6), "verified": (12, 1, 5)}
+    assert all(v["negatives_hit"] == 1 for v in data["variants"].values())
+    variants = data["variants"]
+    assert variants["verified"]["cost_usd_total"] > variants["all"]["cost_usd_total"]
+    assert data["judge"]["calls"] == 40
+    readme = (ROOT / "README.md").read_text()
+    assert "| true positives | 12 | 11 (-1) | 12 |" in readme  # the table shown is this run's
