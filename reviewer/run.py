@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -176,7 +177,11 @@ def _review(change: Change, config: Config, options: Options) -> ReviewResult:
     gateway, note = _gateway(chosen, config, change, posting=posting) if chosen else (None, "")
     cache = _cache(chosen, config, change, options.no_cache) if gateway and chosen else None
     servers = config.mcp_servers if gateway is not None and config.tools else ()
-    with _progress_bar() as progress, context_tools(servers, os.environ) as (boxes, notes):
+    with (
+        _progress_bar() as progress,
+        _servers_cwd(bool(servers) and options.kind != "diff") as cwd,
+        context_tools(servers, os.environ, cwd=cwd) as (boxes, notes),
+    ):
         result = review(
             change.review_input,
             config,
@@ -189,6 +194,18 @@ def _review(change: Change, config: Config, options: Options) -> ReviewResult:
         )
     more = tuple(part for part in (note, *notes) if part)
     return replace(result, summary=replace(result.summary, notes=more)) if more else result
+
+
+@contextmanager
+def _servers_cwd(outside_checkout: bool) -> Iterator[Path | None]:
+    """Where stdio MCP servers start. On a platform run the checkout holds the change: a
+    trusted `python -m docs_mcp` or `./scripts/server` started there would run its files, with
+    the server's secrets. There they start in an empty directory; elsewhere, where we are."""
+    if not outside_checkout:
+        yield None
+        return
+    with tempfile.TemporaryDirectory(prefix="ai-review-mcp-") as folder:
+        yield Path(folder)
 
 
 def _with_notes(
