@@ -74,6 +74,12 @@ def _litellm() -> Any:
     return litellm
 
 
+def load_client() -> None:
+    """Import litellm now, on this thread (token counting no longer does): before an
+    evaluation starts its clocks, or ahead of an agent's first review."""
+    _litellm()
+
+
 @cache
 def preload() -> None:
     """Import litellm on a daemon thread (once), while the review prepares its prompts."""

@@ -27,7 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from reviewer import __version__
 from reviewer.engine import Progress
 from reviewer.errors import ReviewError
-from reviewer.gateway import count_tokens
+from reviewer.gateway import count_tokens, load_client
 from reviewer.mcp_review import (
     ReviewRequest,
     diff_request,
@@ -150,6 +150,7 @@ async def _warm_up(server: MCPServer) -> AsyncIterator[None]:
 
 def _load_model_client() -> None:
     with contextlib.suppress(Exception):  # only a head start: the first review reports failures
+        load_client()
         count_tokens("gpt-4o", "warm up")
 
 

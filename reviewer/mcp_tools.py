@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import json
+import sys
 import threading
 from collections.abc import Coroutine, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from mcp import Client, StdioServerParameters
+from mcp.client.stdio import stdio_client
 from mcp.types import CallToolResult, TextContent, Tool
 
 from reviewer.mcp_config import McpServerConfig, resolve_env
@@ -115,13 +117,17 @@ class _Session:
         self.notes += [f"{self._label} needs {var}, which is not set" for var in missing]
         self._held = self.loop.submit(self._hold(self._target(env, cwd)))
 
-    def _target(self, env: dict[str, str], cwd: Path | None) -> StdioServerParameters | str:
+    def _target(self, env: dict[str, str], cwd: Path | None) -> Any:
         if self.server.url is not None:
             return self.server.url
         command, *args = self.server.command
-        return StdioServerParameters(command=command, args=args, env=env, cwd=cwd)
+        params = StdioServerParameters(command=command, args=args, env=env, cwd=cwd)
+        # The server's stderr is the process's. The SDK's default is sys.stderr as it was
+        # when the SDK was imported: in an embedding run (a captured or redirected stream)
+        # that may have no file descriptor, and no server would start.
+        return stdio_client(params, errlog=sys.__stderr__ or sys.stderr)
 
-    async def _hold(self, target: StdioServerParameters | str) -> None:
+    async def _hold(self, target: Any) -> None:
         """The session's whole life in one task, as the SDK's task groups require."""
         self._task = asyncio.current_task()
         try:

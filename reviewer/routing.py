@@ -1,4 +1,5 @@
-"""Which model chain reviews a change: one model with fallbacks, or a weighted split of arms.
+"""Which model chain reviews a change: one model with fallbacks, or a weighted split of arms,
+and the gateway that reaches it (one builder for CI runs, `ai-review mcp` and evaluations).
 
 The arm is a pure function of the change's identity, so every rerun lands on the same arm.
 """
@@ -10,9 +11,11 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from reviewer.attribution import attribution
 from reviewer.config import Arm, Config
 from reviewer.credentials import is_platform_credential
 from reviewer.errors import ConfigError
+from reviewer.gateway import LiteLLMGateway
 
 
 @dataclass(frozen=True)
@@ -80,3 +83,28 @@ def resolve_headers(
             raise ConfigError(f"extra header {name} needs the environment variable {var}")
         resolved[name] = env[var] if var is not None else value
     return resolved
+
+
+def review_gateway(
+    chosen: Route,
+    config: Config,
+    *,
+    repo: str | None,
+    number: int | None,
+    env: Mapping[str, str] = os.environ,
+) -> LiteLLMGateway:
+    """The gateway a review sends through: the route's models and endpoint, the config's
+    timeouts, retries and temperature, the review's deadline (`review_timeout_s`, counted
+    from here) and the attribution the gateway bills by. Its keys are not checked here."""
+    meta = attribution(config.gateway_metadata, repo=repo, number=number, arm=chosen.arm)
+    return LiteLLMGateway(
+        chosen.models,
+        api_base=chosen.api_base,
+        api_key=env.get("AI_REVIEW_API_KEY") or None,
+        timeout_s=config.timeout_s,
+        max_retries=config.max_retries,
+        temperature=config.temperature,
+        extra_headers=resolve_headers(chosen.extra_headers, env) | meta.headers,
+        extra_body=meta.body,
+        deadline_s=config.review_timeout_s,
+    )

@@ -5,13 +5,13 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from reviewer.attribution import attribution
 from reviewer.cache import CacheScope, ResponseCache, holds_entries
 from reviewer.config import Config
 from reviewer.engine import Progress, review
@@ -25,7 +25,7 @@ from reviewer.platforms.base import Change, Platform, Published
 from reviewer.pricing import missing_key
 from reviewer.redact import redact_text
 from reviewer.report import render
-from reviewer.routing import Route, resolve_headers, route
+from reviewer.routing import Route, review_gateway, route
 from reviewer.telemetry import TelemetryFile, open_telemetry
 from reviewer.toolbox import ToolBox
 from reviewer.trust import (
@@ -178,7 +178,11 @@ def _review(change: Change, config: Config, options: Options) -> ReviewResult:
     gateway, note = _gateway(chosen, config, change, posting=posting) if chosen else (None, "")
     cache = _cache(chosen, config, change, options.no_cache) if gateway and chosen else None
     servers = config.mcp_servers if gateway is not None and config.tools else ()
-    with _progress_bar() as progress, context_tools(servers, os.environ) as (boxes, notes):
+    with (
+        _progress_bar() as progress,
+        _servers_cwd(bool(servers) and options.kind != "diff") as cwd,
+        context_tools(servers, os.environ, cwd=cwd) as (boxes, notes),
+    ):
         result = review(
             change.review_input,
             config,
@@ -193,6 +197,18 @@ def _review(change: Change, config: Config, options: Options) -> ReviewResult:
     if not more:
         return result
     return replace(result, summary=replace(result.summary, notes=(*result.summary.notes, *more)))
+
+
+@contextmanager
+def _servers_cwd(outside_checkout: bool) -> Iterator[Path | None]:
+    """Where stdio MCP servers start. On a platform run the checkout holds the change: a
+    trusted `python -m docs_mcp` or `./scripts/server` started there would run its files, with
+    the server's secrets. There they start in an empty directory; elsewhere, where we are."""
+    if not outside_checkout:
+        yield None
+        return
+    with tempfile.TemporaryDirectory(prefix="ai-review-mcp-") as folder:
+        yield Path(folder)
 
 
 def _with_notes(
@@ -249,20 +265,7 @@ def _gateway(
 ) -> tuple[LiteLLMGateway | None, str]:
     """The model gateway of the route; without its API key, None and a note when the run
     posts to a platform (the key is then missing for a reason the job cannot fix)."""
-    meta = attribution(
-        config.gateway_metadata, repo=change.repo, number=change.number, arm=chosen.arm
-    )
-    gateway = LiteLLMGateway(
-        chosen.models,
-        api_base=chosen.api_base,
-        api_key=os.environ.get("AI_REVIEW_API_KEY") or None,
-        timeout_s=config.timeout_s,
-        max_retries=config.max_retries,
-        temperature=config.temperature,
-        extra_headers=resolve_headers(chosen.extra_headers) | meta.headers,
-        extra_body=meta.body,
-        deadline_s=config.review_timeout_s,
-    )
+    gateway = review_gateway(chosen, config, repo=change.repo, number=change.number)
     try:
         gateway.check_keys()
     except UsageError as exc:

@@ -8,7 +8,13 @@ import re
 from pathlib import Path
 from typing import Any
 
-from tests.fakes.model_server import FakeModelServer, Reply, findings_reply
+from tests.fakes.model_server import (
+    FakeModelServer,
+    Reply,
+    findings_reply,
+    tool_call_reply,
+    verdicts_reply,
+)
 
 MODEL = "openai/gpt-4.1-mini"
 JUDGE = "openai/gpt-4.1"
@@ -85,18 +91,38 @@ def write_cases(folder: Path) -> Path:
     return path
 
 
+# What the scripted verifier rejects: a naming nit and the clean case's false alarm, neither
+# a golden comment's finding (the known-wrong f-string comment stays: the verifier misses it).
+NOISE = {"Variable name is unclear", "Possible race condition"}
+
+
 def scripted(body: dict[str, Any]) -> Reply:
-    """The review answer for the file in the prompt, or the judge's verdict: a candidate
-    matches when its title starts with the reference comment's first two words."""
+    """The review answer for the file in the prompt, the judge's verdict (a candidate
+    matches when its title starts with the reference comment's first two words), or the
+    verifier's (NOISE rejected). A security pass offered tools reads the file once first."""
     messages = body["messages"]
     system = str(messages[0]["content"])
-    user = str(messages[-1]["content"])
+    user = str(messages[1]["content"])
     if "judge of a code-review benchmark" in system:
         return Reply(content=json.dumps(_verdict(user)))
+    if "You are the verifier" in system:
+        return verdicts_reply(*_verify(user))
+    if "**security** pass" in system and body.get("tools") and len(messages) == 2:
+        path = next((p for p in REVIEWS if p in user), "src/none.py")
+        return tool_call_reply(("read_file", {"path": path}))
     for path, findings in REVIEWS.items():
         if f"{path}" in user:
             return findings_reply(*findings)
     return findings_reply()
+
+
+def _verify(user: str) -> list[dict[str, Any]]:
+    candidates = json.loads(re.findall(r"```json\n(.*?)\n```", user, re.DOTALL)[0])
+    return [
+        {"id": c["id"], "verdict": "rejected" if c["title"] in NOISE else "confirmed",
+         "reason": "scripted"}
+        for c in candidates
+    ]  # fmt: skip
 
 
 def _verdict(user: str) -> dict[str, Any]:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -10,7 +12,7 @@ import pytest
 from reviewer.cli import main
 from reviewer.errors import InputError, UsageError
 from reviewer.evaluate.record import Recording, RecordingGateway, ReplayGateway, request_key
-from reviewer.gateway import ModelReply, price_per_token
+from reviewer.gateway import ModelReply, ToolOffer, price_per_token
 
 ROOT = Path(__file__).resolve().parent.parent
 REPLY = ModelReply("{}", "openai/m", 10, 2, 0, 0.001, 0.5, 0, False)
@@ -24,6 +26,18 @@ def test_an_answer_round_trips_and_keys_depend_on_model_and_messages(tmp_path: P
     assert key != request_key(["openai/other"], "system", "user")
     assert key != request_key(["openai/m"], "system", "user!")
     assert recording.load(request_key(["openai/m"], "s", "u")) is None
+
+
+def test_a_tool_conversation_is_keyed_by_its_tools_and_plain_keys_are_unchanged() -> None:
+    spec = {"type": "function", "function": {"name": "read_file"}}
+    offer = ToolOffer((spec,), lambda name, arguments: "", 4)
+    key = request_key(["openai/m"], "system", "user", offer)
+    assert key != request_key(["openai/m"], "system", "user")
+    assert key != request_key(["openai/m"], "system", "user", replace(offer, max_calls=2))
+    assert key != request_key(["openai/m"], "system", "user", replace(offer, specs=()))
+    # Without tools the key is what recordings made before tools used: they still replay.
+    plain = json.dumps({"models": ["openai/m"], "system": "s", "user": "u"}, sort_keys=True)
+    assert request_key(["openai/m"], "s", "u") == hashlib.sha256(plain.encode()).hexdigest()
 
 
 def test_replay_counts_tokens_and_prices_without_a_model(tmp_path: Path) -> None:
@@ -100,13 +114,18 @@ def test_the_readme_example_replays_offline_from_the_committed_recording(
     """If this fails after a prompt changed, re-record: `python evals/scripted/record.py`."""
     monkeypatch.chdir(ROOT)
     code = main(["eval", "evals/cases.jsonl", "--variant", "all=evals/variants/all.toml",
-                 "--variant", "medium=evals/variants/medium.toml", "--judge",
+                 "--variant", "medium=evals/variants/medium.toml",
+                 "--variant", "verified=evals/variants/verified.toml", "--judge",
                  "openai/gpt-4.1-mini", "--replay", "evals/recordings/scripted",
                  "--format", "json"])  # fmt: skip
     out, err = capsys.readouterr()
     assert code == 0, f"{err}\nre-record with: python evals/scripted/record.py"
     data = json.loads(out)
     figures = {name: (v["tp"], v["fp"], v["fn"]) for name, v in data["variants"].items()}
-    assert figures == {"all": (12, 10, 5), "medium": (11, 1, 6)}
-    assert data["variants"]["all"]["negatives_hit"] == 1
-    assert data["judge"]["calls"] == 27
+    assert figures == {"all": (12, 10, 5), "medium": (11, 1, 6), "verified": (12, 1, 5)}
+    assert all(v["negatives_hit"] == 1 for v in data["variants"].values())
+    variants = data["variants"]
+    assert variants["verified"]["cost_usd_total"] > variants["all"]["cost_usd_total"]
+    assert data["judge"]["calls"] == 40
+    readme = (ROOT / "README.md").read_text()
+    assert "| true positives | 12 | 11 (-1) | 12 |" in readme  # the table shown is this run's

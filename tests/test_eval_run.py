@@ -233,3 +233,44 @@ def test_golden_comments_without_location_need_a_model_judge(
     assert "1 golden comments have no location, and --judge location cannot match them" in err
     code, out, err = run_eval(capsys, *args, "--judge", JUDGE)
     assert json.loads(out)["variants"]["default"]["tp"] == 1 and err == ""
+
+
+def test_verified_and_full_variants_record_then_replay_with_pass_models_and_tools(
+    model: FakeModelServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The verifier, a pass with a model of its own and a tool conversation are recorded
+    like any answer, so a replay gives the same figures and sends nothing."""
+    cases = write_cases(tmp_path / "cases")
+    (tmp_path / "base.toml").write_text(f'model = "{MODEL}"\n')
+    (tmp_path / "verified.toml").write_text(f'model = "{MODEL}"\ndepth = "lite"\n')
+    (tmp_path / "full.toml").write_text(
+        f'model = "{MODEL}"\ndepth = "full"\npasses = ["correctness", "security"]\n'
+        'tools = true\n[pass_models]\nsecurity = "openai/gpt-4o-mini"\n'
+    )
+    recording = tmp_path / "recording"
+    variants = [f"--variant={name}={tmp_path / name}.toml" for name in ("base", "verified", "full")]
+    args = [str(cases), "--api-base", model.base_url, "--judge", JUDGE, *variants]
+    recorded = report(capsys, *args, "--record", str(recording))
+    figures = {name: (v["tp"], v["fp"], v["fn"]) for name, v in recorded["variants"].items()}
+    # The verifier rejects a naming nit and the clean case's false alarm; it costs no hit.
+    assert figures == {"base": (3, 5, 1), "verified": (3, 3, 1), "full": (3, 3, 1)}
+    assert recorded["variants"]["verified"]["clean_false_alarms"] == 0
+    sent = model.requests
+    security = [r for r in sent if "**security** pass" in r.system]
+    assert {r.body["model"] for r in security} == {"gpt-4o-mini"}  # its own model
+    assert sum(bool(r.tool_results) for r in security) == 4  # one tool turn per case
+    assert sum("You are the verifier" in r.system for r in sent) == 8  # lite and full, 4 each
+    count = len(sent)
+    replayed = report(capsys, *args, "--replay", str(recording))
+    assert len(model.requests) == count  # not one request
+    assert replayed == recorded
+
+
+def test_an_evaluation_reaches_the_gateway_as_a_ci_run_does(
+    model: FakeModelServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cases = write_cases(tmp_path / "cases")
+    (tmp_path / "v.toml").write_text(f'model = "{MODEL}"\ngateway_metadata = "litellm"\n')
+    report(capsys, str(cases), "--api-base", model.base_url, "--variant", f"v={tmp_path}/v.toml")
+    tags = {r.headers.get("x-litellm-tags") for r in model.requests}
+    assert tags == {"ai-review,repository:local,number:-,arm:-,pass:review"}  # as run.py sends

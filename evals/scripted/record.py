@@ -2,8 +2,9 @@
 
 There is no real model here: the test suite's fake OpenAI-compatible server answers with the
 script below (a reviewer that finds most defects, misses some, rates one too low and adds a
-few nits), and a scripted judge that knows which finding was written for which golden
-comment. It shows the mechanics of `ai-review eval`, not any model's quality.
+few nits; a verifier that rejects the candidates titled as nits and confirms the others,
+known-wrong ones included), and a scripted judge that knows which finding was written for
+which golden comment. It shows the mechanics of `ai-review eval`, not any model's quality.
 
 Run from the repository root after a change to the prompts (the recording is keyed by them):
 
@@ -23,8 +24,13 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from reviewer.cli import main  # noqa: E402
-from reviewer.gateway import count_tokens  # noqa: E402
-from tests.fakes.model_server import FakeModelServer, Reply, findings_reply  # noqa: E402
+from reviewer.gateway import LiteLLMGateway  # noqa: E402
+from tests.fakes.model_server import (  # noqa: E402
+    FakeModelServer,
+    Reply,
+    findings_reply,
+    verdicts_reply,
+)
 
 CASES = ROOT / "evals" / "cases.jsonl"
 RECORDING = ROOT / "evals" / "recordings" / "scripted"
@@ -96,6 +102,8 @@ def responder(cases: list[dict[str, Any]]) -> Any:
         system, user = (str(m["content"]) for m in body["messages"][:2])
         if "judge of a code-review benchmark" in system:
             return Reply(content=json.dumps(judge(user, golden_text)), delay_s=0.05)
+        if "You are the verifier" in system:
+            return verdicts_reply(*verify(user), delay_s=0.15)
         for path, case in by_path.items():
             if f"### {path}" in user or path in user:
                 delay = 0.2 + 0.1 * (len(case["id"]) % 7)
@@ -103,6 +111,18 @@ def responder(cases: list[dict[str, Any]]) -> Any:
         return findings_reply()
 
     return answer
+
+
+def verify(user: str) -> list[dict[str, Any]]:
+    """The verifier protocol answered by rule: a candidate titled as a nit is rejected, any
+    other confirmed (it cannot tell a known-wrong comment from a real defect)."""
+    candidates = json.loads(user.split("```json\n", 1)[1].split("\n```", 1)[0])
+    return [
+        {"id": c["id"], "reason": "a style nit, not a defect" if c["title"].startswith("Nit:")
+         else "the code shown has it", "verdict": "rejected" if c["title"].startswith("Nit:")
+         else "confirmed"}
+        for c in candidates
+    ]  # fmt: skip
 
 
 def judge(user: str, golden_text: set[str]) -> dict[str, Any]:
@@ -116,15 +136,19 @@ def judge(user: str, golden_text: set[str]) -> dict[str, Any]:
 
 
 def record() -> int:
-    # litellm and its tokenizer load before the clock starts: no case's latency includes them
-    count_tokens("openai/gpt-4.1-mini", "warm up")
+    # `ai-review eval` loads litellm and its tokenizer before its clocks start; the first
+    # request still pays for litellm's HTTP client and provider set-up, which here would
+    # land on whichever cases run first: one request to the fake pays it before them.
     shutil.rmtree(RECORDING, ignore_errors=True)
     os.environ.setdefault("AI_REVIEW_API_KEY", "sk-scripted")
     with FakeModelServer() as server:
         server.respond_with(responder(load()))
+        LiteLLMGateway(["openai/gpt-4.1-mini"], api_base=server.base_url,
+                       api_key="sk-scripted").complete("warm up", "the HTTP client")  # fmt: skip
         return main(["eval", str(CASES), "--api-base", server.base_url,
                      "--variant", f"all={ROOT / 'evals/variants/all.toml'}",
                      "--variant", f"medium={ROOT / 'evals/variants/medium.toml'}",
+                     "--variant", f"verified={ROOT / 'evals/variants/verified.toml'}",
                      "--judge", "openai/gpt-4.1-mini", "--record", str(RECORDING)])  # fmt: skip
 
 

@@ -1,11 +1,14 @@
 """Record and replay model answers, as gateways: the engine and the judge cannot tell.
 
-An answer is stored under a hash of the request (the model chain and both messages), one
-small JSON file each in DIR/answers/. A replay answers from there and never opens a
-connection; a request the recording lacks is an error that names the case. Each wrapper
-satisfies reviewer.gateway.Gateway (`price` and `prepare` included, which another branch adds
-to it); a method added to that protocol (tool calling, a chain for another model) gets the same
-treatment: key the request (tools included), store or look up the final reply.
+An answer is stored under a hash of the request (the model chain, both messages and, for a
+tool conversation, the tools offered), one small JSON file each in DIR/answers/. A replay
+answers from there and never opens a connection; a request the recording lacks is an error
+that names the case. Each wrapper is a RoutingGateway (reviewer/passes.py), so a pass or the
+verifier with a model of its own, and tools, work as in a live run.
+
+A tool conversation is stored as its final reply (its figures count every turn and tool
+call): a replay returns that reply and does not call the tools again, so a replayed review
+never starts an MCP server's tool nor reads the repository on the model's behalf.
 """
 
 from __future__ import annotations
@@ -19,13 +22,21 @@ from pathlib import Path
 from typing import Any
 
 from reviewer.errors import InputError, UsageError
-from reviewer.gateway import Gateway, ModelReply, price_per_token
+from reviewer.gateway import ModelReply, ToolOffer, price_per_token
+from reviewer.passes import RoutingGateway
 
 _REPLY_FIELDS = {f.name for f in dataclasses.fields(ModelReply)}
 
 
-def request_key(models: Sequence[str], system: str, user: str) -> str:
-    data = json.dumps({"models": list(models), "system": system, "user": user}, sort_keys=True)
+def request_key(
+    models: Sequence[str], system: str, user: str, offer: ToolOffer | None = None
+) -> str:
+    """The request's hash; a tool conversation's includes the tools' specs and call limit
+    (without tools the key is what it always was: older recordings still replay)."""
+    request: dict[str, Any] = {"models": list(models), "system": system, "user": user}
+    if offer is not None:
+        request["tools"] = {"specs": list(offer.specs), "max_calls": offer.max_calls}
+    data = json.dumps(request, sort_keys=True)
     return hashlib.sha256(data.encode("utf-8", errors="replace")).hexdigest()
 
 
@@ -78,7 +89,7 @@ class Recording:
 class RecordingGateway:
     """Passes every request to the real gateway and stores its answer."""
 
-    def __init__(self, inner: Gateway, recording: Recording) -> None:
+    def __init__(self, inner: RoutingGateway, recording: Recording) -> None:
         self.models = inner.models
         self._inner = inner
         self._recording = recording
@@ -86,6 +97,14 @@ class RecordingGateway:
     def complete(self, system: str, user: str) -> ModelReply:
         reply = self._inner.complete(system, user)
         self._recording.save(request_key(self.models, system, user), reply)
+        return reply
+
+    def with_models(self, models: Sequence[str]) -> RecordingGateway:
+        return RecordingGateway(self._inner.with_models(models), self._recording)
+
+    def complete_with_tools(self, system: str, user: str, offer: ToolOffer) -> ModelReply:
+        reply = self._inner.complete_with_tools(system, user, offer)
+        self._recording.save(request_key(self.models, system, user, offer), reply)
         return reply
 
     def count_tokens(self, text: str) -> int:
@@ -114,7 +133,19 @@ class ReplayGateway:
         self._count_tokens = count_tokens
 
     def complete(self, system: str, user: str) -> ModelReply:
-        reply = self._recording.load(request_key(self.models, system, user))
+        return self._answer(request_key(self.models, system, user))
+
+    def with_models(self, models: Sequence[str]) -> ReplayGateway:
+        """Another model's answers from the same recording. Token counts stay the review
+        model's: budgets are planned on the review's own gateway."""
+        return ReplayGateway(models, self._recording, self._label, self._count_tokens)
+
+    def complete_with_tools(self, system: str, user: str, offer: ToolOffer) -> ModelReply:
+        """The recorded final reply; the tools are not called again (see the module doc)."""
+        return self._answer(request_key(self.models, system, user, offer))
+
+    def _answer(self, key: str) -> ModelReply:
+        reply = self._recording.load(key)
         if reply is None:
             raise UsageError(
                 f"--replay {self._recording.root}: no recorded answer for {self._label} "

@@ -26,9 +26,10 @@ from reviewer.evaluate.judge import JudgeTally, ModelJudge
 from reviewer.evaluate.matching import Judge, LocationJudge, candidates_of, match_comments
 from reviewer.evaluate.metrics import CaseOutcome
 from reviewer.evaluate.record import Recording, RecordingGateway, ReplayGateway
-from reviewer.gateway import Gateway, LiteLLMGateway, count_tokens
+from reviewer.gateway import Gateway, LiteLLMGateway, count_tokens, load_client
 from reviewer.model import ReviewResult
-from reviewer.routing import Route, resolve_headers, route
+from reviewer.routing import Route, resolve_headers, review_gateway, route
+from reviewer.tools import repository_tools
 from reviewer.trust import load_config
 
 CaseProgress = Callable[[int, int], None]
@@ -61,7 +62,9 @@ class Evaluation:
 def evaluate(
     cases: Sequence[Case], options: EvalOptions, progress: CaseProgress | None = None
 ) -> Evaluation:
-    count_tokens("openai/gpt-4o", "warm up")  # litellm and its tokenizer load before any clock
+    if options.replay is None:  # a replay reports the recorded latencies
+        load_client()  # litellm loads before any clock: no case's latency holds its import
+    count_tokens("openai/gpt-4o", "warm up")  # the tokenizer too
     folder = options.record or options.replay
     recording = Recording(folder) if folder is not None else None
     judge = _judge(options, recording)
@@ -172,7 +175,8 @@ class _CaseRunner:
             raise UsageError("no model: set --model, AI_REVIEW_MODEL or `model` in the config")
         source: ContextSource = LocalCheckout(case.repo_root) if case.repo_root else NoContext()
         gateway = self._gateway(chosen, config)
-        result = review(request, config, gateway, source, arm=chosen.arm)
+        toolboxes = (repository_tools(source),) if config.tools else ()  # as a CI run offers
+        result = review(request, config, gateway, source, arm=chosen.arm, toolboxes=toolboxes)
         latency: float | None = result.summary.latency_total_s
         if self.options.replay is not None:  # the recorded run's, unknown for a renamed variant
             latency = self.replayed_latency.get(case.id)
@@ -183,15 +187,8 @@ class _CaseRunner:
         if self.options.replay is not None and self.recording is not None:
             counter = _token_counter(chosen.models[0])
             return ReplayGateway(chosen.models, self.recording, "the review", counter)
-        live = LiteLLMGateway(
-            chosen.models,
-            api_base=chosen.api_base,
-            api_key=os.environ.get("AI_REVIEW_API_KEY") or None,
-            timeout_s=config.timeout_s,
-            max_retries=config.max_retries,
-            temperature=config.temperature,
-            extra_headers=resolve_headers(chosen.extra_headers),
-        )
+        # The gateway a CI run builds (deadline, attribution): an evaluation measures it.
+        live = review_gateway(chosen, config, repo=None, number=None)
         live.check_keys()
         return RecordingGateway(live, self.recording) if self.recording is not None else live
 
