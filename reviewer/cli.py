@@ -90,7 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
     review.add_argument(
         "--depth",
         choices=DEPTHS,
-        help="review depth: auto scales with the change's risk (default: config, else trivial)",
+        help="review depth: auto scales with the change's risk (default: config, else auto)",
     )
     return parser
 

@@ -52,7 +52,8 @@ def review(
     capsys: pytest.CaptureFixture[str], server: FakeModelServer, diff: str, *extra: str
 ) -> tuple[int, dict[str, Any], str]:
     settings = Path("settings.toml")
-    settings.write_text("chunk_tokens = 500\n")
+    # one pass per chunk: these tests count what the cache saves, not the verifier's calls
+    settings.write_text('chunk_tokens = 500\ndepth = "trivial"\n')
     args = ["--diff", diff, "--format", "json", "--config", str(settings), "--model", MODEL]
     code = main([*args, "--api-base", server.base_url, *extra])
     out, err = capsys.readouterr()
