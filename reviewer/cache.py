@@ -6,7 +6,8 @@ answer's text and the figures of the call that produced it, as JSON written atom
 (a temporary file, then `os.replace`), so a concurrent or interrupted run never leaves a
 half-written entry. The cache is an optimisation: when the directory cannot be used the
 review goes on without it, and a corrupt entry is a miss that the fresh answer replaces;
-either way one warning line says so.
+either way the cache keeps one note saying so (its first problem), which the run reports:
+nothing here prints.
 """
 
 from __future__ import annotations
@@ -15,10 +16,8 @@ import contextlib
 import hashlib
 import json
 import os
-import sys
 import tempfile
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,7 +25,6 @@ from typing import Any
 from reviewer.gateway import ModelReply
 
 CACHE_FORMAT = 1
-Warn = Callable[[str], None]
 
 
 @dataclass(frozen=True)
@@ -38,19 +36,15 @@ class CacheScope:
     temperature: float
 
 
-def stderr_warning(message: str) -> None:
-    print(f"ai-review: warning: {message}", file=sys.stderr)
-
-
 class ResponseCache:
-    """get/put of model answers under `directory`; thread-safe, never raises on I/O."""
+    """get/put of model answers under `directory`; thread-safe, never raises on I/O. What
+    went wrong is kept in `notes` (the first problem only: one is enough to act on)."""
 
-    def __init__(self, directory: Path, scope: CacheScope, warn: Warn = stderr_warning) -> None:
+    def __init__(self, directory: Path, scope: CacheScope) -> None:
         self.directory = directory
         self.scope = scope
-        self._warn = warn
         self._lock = threading.Lock()
-        self._warned = False
+        self._notes: tuple[str, ...] = ()
         self.enabled = True
         try:
             directory.mkdir(parents=True, exist_ok=True)
@@ -100,10 +94,13 @@ class ResponseCache:
 
     def _once(self, message: str) -> None:
         with self._lock:
-            if self._warned:
-                return
-            self._warned = True
-        self._warn(message)
+            self._notes = self._notes or (message,)
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """What the run should report: why the cache was turned off, or an entry ignored."""
+        with self._lock:
+            return self._notes
 
 
 def _write_atomically(path: Path, text: str) -> None:

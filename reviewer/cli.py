@@ -93,7 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
     review.add_argument(
         "--depth",
         choices=DEPTHS,
-        help="review depth: auto scales with the change's risk (default: config, else trivial)",
+        help="review depth: auto scales with the change's risk (default: config, else auto)",
     )
     return parser
 

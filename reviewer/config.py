@@ -57,12 +57,12 @@ class Config:
     extra_headers: tuple[tuple[str, str], ...] = ()
     mcp_servers: tuple[McpServerConfig, ...] = ()
     # Review depth, specialist passes, verification and repository tools (reviewer.depth).
-    depth: str = "trivial"  # one pass as before; "auto" scales the review with the risk
+    depth: str = "auto"  # scale the review with the change's risk; "trivial" is one pass
     verify: bool = True  # verify candidates at the tiers that call for it (lite, full)
     verifier_model: str | None = None  # default: the review model
     passes: tuple[str, ...] = DEFAULT_PASSES
     pass_models: tuple[tuple[str, str], ...] = ()  # (pass, model)
-    tools: bool = False
+    tools: bool = False  # opt-in: more round trips and cost, and it needs a checkout
     max_tool_calls: int = 8
     trivial_max_lines: int = 10  # auto: at most this many changed lines is trivial...
     full_min_lines: int = 200  # ...and at least this many gets the specialist passes

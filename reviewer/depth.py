@@ -42,7 +42,7 @@ class DepthPlan:
 
 @dataclass(frozen=True)
 class DepthPolicy:
-    depth: str = "trivial"
+    depth: str = "auto"
     verify: bool = True
     passes: tuple[str, ...] = DEFAULT_PASSES
     trivial_max_lines: int = 10

@@ -11,7 +11,7 @@ import hashlib
 import json
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -100,7 +100,7 @@ def review_report(
     change = Change(ReviewInput(parse_diff(request.diff)), source, identity=identity)
     chosen = route(config, identity, None)
     gateway, _ = run._gateway(chosen, config, change, posting=False) if chosen else (None, "")
-    cache = run._cache(chosen, config, change, False) if gateway and chosen else None
+    cache, why_off = run._cache(chosen, config, change, False) if gateway and chosen else (None, "")
     result = review(
         change.review_input,
         config,
@@ -112,6 +112,11 @@ def review_report(
         toolboxes=run._toolboxes(change, config),  # no [[mcp_servers]]: an agent named the config
     )
     _raise_on_outage(result)
+    # The cache's trouble goes in the report: an MCP server has no job log to print it to.
+    warnings = tuple(map(run.as_note, run.cache_warnings(cache, why_off)))
+    result = replace(
+        result, summary=replace(result.summary, notes=(*result.summary.notes, *warnings))
+    )
     report: dict[str, Any] = json.loads(to_json(result))
     return report
 

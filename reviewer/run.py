@@ -176,7 +176,9 @@ def _review(change: Change, config: Config, options: Options) -> ReviewResult:
     chosen = route(config, change.identity, options.arm)
     posting = options.posting
     gateway, note = _gateway(chosen, config, change, posting=posting) if chosen else (None, "")
-    cache = _cache(chosen, config, change, options.no_cache) if gateway and chosen else None
+    cache, cache_note = (
+        _cache(chosen, config, change, options.no_cache) if gateway and chosen else (None, "")
+    )
     servers = config.mcp_servers if gateway is not None and config.tools else ()
     with (
         _progress_bar() as progress,
@@ -193,10 +195,24 @@ def _review(change: Change, config: Config, options: Options) -> ReviewResult:
             progress=progress,
             toolboxes=_toolboxes(change, config) + boxes,
         )
-    more = tuple(part for part in (note, *notes) if part)  # after the engine's own notes
-    if not more:
-        return result
-    return replace(result, summary=replace(result.summary, notes=(*result.summary.notes, *more)))
+    warnings = cache_warnings(cache, cache_note)
+    for line in warnings:  # the job log too: a cache that stopped working costs money
+        print(f"ai-review: warning: {line}", file=sys.stderr)
+    # A skipped model review replaces the engine's "no model" note; the engine's other notes
+    # (an unknown price under a cost cap) stay next to the servers' and the cache's.
+    kept = (note,) if note else result.summary.notes
+    more = tuple(part for part in (*kept, *notes, *map(as_note, warnings)) if part)
+    return replace(result, summary=replace(result.summary, notes=more))
+
+
+def cache_warnings(cache: ResponseCache | None, why_off: str) -> tuple[str, ...]:
+    """What the user should hear about the cache: why it was off, or what went wrong in it."""
+    return (why_off,) if why_off else cache.notes if cache else ()
+
+
+def as_note(warning: str) -> str:
+    """A warning line as a sentence of the summary's notes."""
+    return f"{warning[:1].upper()}{warning[1:]}."
 
 
 @contextmanager
@@ -277,17 +293,18 @@ def _gateway(
     return gateway, ""
 
 
-def _cache(chosen: Route, config: Config, change: Change, disabled: bool) -> ResponseCache | None:
+def _cache(
+    chosen: Route, config: Config, change: Change, disabled: bool
+) -> tuple[ResponseCache | None, str]:
+    """The review's response cache, or None and why not when the user should know."""
     if disabled or not config.cache_dir:
-        return None
+        return None, ""
     if _changes_cache(Path(config.cache_dir), change):
         # Entry keys can be computed by anyone: a change that writes into the cache could
         # answer its own chunks with "no findings" and pass the gate unreviewed.
-        print("ai-review: warning: cache disabled: the change touches the cache directory",
-              file=sys.stderr)  # fmt: skip
-        return None
+        return None, "cache disabled: the change touches the cache directory"
     scope = CacheScope(chosen.models, chosen.api_base, config.temperature)
-    return ResponseCache(Path(config.cache_dir), scope)
+    return ResponseCache(Path(config.cache_dir), scope), ""
 
 
 @contextmanager

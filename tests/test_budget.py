@@ -154,6 +154,7 @@ def run(
 ) -> tuple[int, dict[str, Any], str]:
     diff = tmp_path / "change.diff"
     diff.write_text(DIFF)
+    config.setdefault("depth", "trivial")  # one pass: the caps are measured on the review calls
     settings = tmp_path / ".ai-review.toml"
     settings.write_text("".join(f"{k} = {json.dumps(v)}\n" for k, v in config.items()))
     args = ["--diff", str(diff), "--config", str(settings), "--format", "json"]

@@ -52,7 +52,8 @@ def review(
     capsys: pytest.CaptureFixture[str], server: FakeModelServer, diff: str, *extra: str
 ) -> tuple[int, dict[str, Any], str]:
     settings = Path("settings.toml")
-    settings.write_text("chunk_tokens = 500\n")
+    # one pass per chunk: these tests count what the cache saves, not the verifier's calls
+    settings.write_text('chunk_tokens = 500\ndepth = "trivial"\n')
     args = ["--diff", diff, "--format", "json", "--config", str(settings), "--model", MODEL]
     code = main([*args, "--api-base", server.base_url, *extra])
     out, err = capsys.readouterr()
@@ -169,9 +170,12 @@ def test_corrupt_entry_warns_once_and_is_replaced(
     assert code == 0 and len(report["findings"]) == 1
     assert err.count("\n") == 1
     assert err.startswith("ai-review: warning: cache entry ignored: ") and "corrupt" in err
+    assert report["summary"]["note"].startswith("Cache entry ignored: ")  # the report says it too
+    assert "a new answer replaces it." in report["summary"]["note"]
     assert report["summary"]["cache_hits"] == 1 and len(model_server.requests) == 5
     _, report, err = review(capsys, model_server, diff, "--cache-dir", str(cache))
     assert report["summary"]["cache_hits"] == 3 and err == ""  # rewritten with fresh answers
+    assert "note" not in report["summary"]
 
 
 def test_unusable_cache_dir_warns_once_and_reviews_anyway(
@@ -185,22 +189,24 @@ def test_unusable_cache_dir_warns_once_and_reviews_anyway(
     assert err.count("\n") == 1
     assert err.startswith("ai-review: warning: cache disabled: cannot create ")
     assert "Traceback" not in err
+    assert report["summary"]["note"].startswith("Cache disabled: cannot create ")
+    assert report["summary"]["note"].endswith("fix it or pass --no-cache.")
 
 
 def test_unreadable_entry_disables_the_cache_with_one_warning(tmp_path: Path) -> None:
-    warnings: list[str] = []
-    cache = ResponseCache(tmp_path, SCOPE, warnings.append)
+    cache = ResponseCache(tmp_path, SCOPE)
     key = cache.key("system", "user")
     (tmp_path / key[:2] / f"{key}.json").mkdir(parents=True)  # a directory cannot be read
     assert cache.get("system", "user") is None
     assert cache.get("system", "other") is None
     cache.put("system", "other", REPLY)
     assert not cache.enabled
-    assert len(warnings) == 1 and warnings[0].startswith("cache disabled: cannot read ")
+    [note] = cache.notes  # one note for the run to report, however many calls failed
+    assert note.startswith("cache disabled: cannot read ")
 
 
 def test_entries_round_trip_and_are_written_atomically(tmp_path: Path) -> None:
-    cache = ResponseCache(tmp_path / "c", SCOPE, pytest.fail)
+    cache = ResponseCache(tmp_path / "c", SCOPE)
     assert cache.get("system", "user") is None
     cache.put("system", "user", REPLY)
     assert cache.get("system", "user") == ModelReply(
@@ -208,12 +214,13 @@ def test_entries_round_trip_and_are_written_atomically(tmp_path: Path) -> None:
     )  # retries are not kept: a cached answer needed none
     [entry] = (tmp_path / "c").glob("*/*")
     assert entry.name == cache.key("system", "user") + ".json"
+    assert cache.notes == ()
     assert not list((tmp_path / "c").glob("*/.tmp-*"))
 
 
 def test_the_key_covers_everything_that_shapes_the_answer(tmp_path: Path) -> None:
     def key(scope: CacheScope = SCOPE, system: str = "s", user: str = "u") -> str:
-        return ResponseCache(tmp_path, scope, pytest.fail).key(system, user)
+        return ResponseCache(tmp_path, scope).key(system, user)
 
     keys = {
         key(),
@@ -279,29 +286,46 @@ def test_a_stored_answer_that_cannot_be_read_any_more_is_asked_again(
     [b"\xff\xfe not utf-8", b'{"format": 99, "text": ""}', b"[]", b'{"format": 1}'],
 )
 def test_corrupt_entries_are_misses(tmp_path: Path, content: bytes) -> None:
-    warnings: list[str] = []
-    cache = ResponseCache(tmp_path, SCOPE, warnings.append)
+    cache = ResponseCache(tmp_path, SCOPE)
     cache.put("system", "user", REPLY)
     [entry] = tmp_path.glob("*/*.json")
     entry.write_bytes(content)
     assert cache.get("system", "user") is None and cache.enabled
-    assert len(warnings) == 1 and "is corrupt" in warnings[0]
+    [note] = cache.notes
+    assert "is corrupt" in note
 
 
 def test_write_failures_disable_the_cache_and_leave_no_temporary_file(tmp_path: Path) -> None:
-    warnings: list[str] = []
-    cache = ResponseCache(tmp_path, SCOPE, warnings.append)
+    cache = ResponseCache(tmp_path, SCOPE)
     key = cache.key("system", "user")
     (tmp_path / key[:2] / f"{key}.json").mkdir(parents=True)  # os.replace onto a directory fails
     cache.put("system", "user", REPLY)
     assert not cache.enabled and not list(tmp_path.glob("*/.tmp-*"))
-    assert warnings == [f"cache disabled: cannot write to {tmp_path} (Is a directory); "
-                        "fix it or pass --no-cache"]  # fmt: skip
-    blocked = ResponseCache(tmp_path / "b", SCOPE, warnings.append)
+    assert cache.notes == (f"cache disabled: cannot write to {tmp_path} (Is a directory); "
+                           "fix it or pass --no-cache",)  # fmt: skip
+    blocked = ResponseCache(tmp_path / "b", SCOPE)
     (tmp_path / "b" / cache.key("s", "u")[:2]).write_text("a file where a directory goes")
     blocked.put("s", "u", REPLY)
-    assert not blocked.enabled and len(warnings) == 2
+    assert not blocked.enabled and len(blocked.notes) == 1
     assert blocked.get("s", "u") is None
+
+
+def test_the_cache_note_joins_the_reviews_other_notes(
+    capsys: pytest.CaptureFixture[str], model_server: FakeModelServer, tmp_path: Path
+) -> None:
+    model_server.respond_with(answer)
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("a file where the cache directory should be")
+    settings = tmp_path / "priced.toml"  # a cost cap on a model without a known price
+    settings.write_text('depth = "trivial"\nmax_cost_usd = 0.5\n')
+    args = ["--diff", write_diff(tmp_path), "--format", "json", "--config", str(settings)]
+    args += ["--model", "openai/qwen3-coder", "--api-base", model_server.base_url]
+    assert main([*args, "--cache-dir", str(blocker / "cache")]) == 0
+    out, err = capsys.readouterr()
+    note = json.loads(out)["summary"]["note"]
+    assert "max_cost_usd not applied" in note  # the engine's note is kept...
+    assert "Cache disabled: cannot create " in note  # ...next to the cache's
+    assert err.startswith("ai-review: warning: cache disabled: cannot create ")
 
 
 def test_a_change_that_writes_into_the_cache_cannot_answer_itself(
@@ -318,5 +342,6 @@ def test_a_change_that_writes_into_the_cache_cannot_answer_itself(
     )
     assert code == 0
     assert err == "ai-review: warning: cache disabled: the change touches the cache directory\n"
+    assert report["summary"]["note"] == "Cache disabled: the change touches the cache directory."
     assert "cache_hits" not in report["summary"]  # the cache was off
     assert report["summary"]["llm_calls"] == len(model_server.requests) > 0

@@ -10,7 +10,13 @@ import pytest
 
 from reviewer.cli import main
 from tests.conftest import EXAMPLES
-from tests.fakes.model_server import FakeModelServer, Reply, error_reply, findings_reply
+from tests.fakes.model_server import (
+    FakeModelServer,
+    Reply,
+    error_reply,
+    findings_reply,
+    verdicts_reply,
+)
 
 SAMPLE = str(EXAMPLES / "sample.diff")
 MODEL = "openai/gpt-4.1-mini"
@@ -38,6 +44,9 @@ FLOAT_TOTAL = {
     "suggestion": None,
     "confidence": 0.7,
 }
+
+
+ONE_PASS = ("--depth", "trivial")
 
 
 def run_json(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict[str, Any], str]:
@@ -76,7 +85,14 @@ def test_full_review_anchors_dedups_and_sums(
     model_server.queue(
         findings_reply(
             OFF_BY_ONE, FLOAT_TOTAL, duplicate, off_diff, prompt_tokens=1200, completion_tokens=300
-        )
+        ),
+        # the default depth (auto) verifies a change of this size: the verifier confirms both
+        verdicts_reply(
+            {"id": "c1", "verdict": "confirmed", "reason": "index + 1 is off by one"},
+            {"id": "c2", "verdict": "confirmed", "reason": "/ is true division"},
+            prompt_tokens=500,
+            completion_tokens=60,
+        ),
     )
     code, report, err = run_json(
         capsys, "--diff", SAMPLE, "--repo-root", str(EXAMPLES), *model_args(model_server)
@@ -91,10 +107,12 @@ def test_full_review_anchors_dedups_and_sums(
     reasons = sorted(d["reason"] for d in report["dropped"])
     assert reasons == ["duplicate", "quote matches no line of the diff (possible hallucination)"]
     summary = report["summary"]
-    assert summary["chunks"] == 1 and summary["llm_calls"] == 1 and summary["failed_chunks"] == 0
-    assert (summary["prompt_tokens"], summary["completion_tokens"]) == (1200, 300)
+    assert summary["chunks"] == 1 and summary["llm_calls"] == 2 and summary["failed_chunks"] == 0
+    assert (summary["depth"], summary["passes"]) == ("lite", ["review"])
+    assert summary["verification"]["confirmed"] == 2
+    assert (summary["prompt_tokens"], summary["completion_tokens"]) == (1700, 360)
     # gpt-4.1-mini in litellm's bundled price map: $0.40 / $1.60 per million tokens
-    assert summary["cost_usd"] == pytest.approx(1200 * 0.4e-6 + 300 * 1.6e-6)
+    assert summary["cost_usd"] == pytest.approx(1700 * 0.4e-6 + 360 * 1.6e-6)
     assert summary["models"] == [MODEL]
     assert summary["files_reviewed"] == 2
 
@@ -121,7 +139,8 @@ def test_retry_after_429_then_success(
 ) -> None:
     # Retry-After 0 everywhere: the backoff's own waits are tested with a fake clock
     model_server.queue(error_reply(429, "0"), error_reply(500, "0"), findings_reply(OFF_BY_ONE))
-    code, report, _ = run_json(capsys, "--diff", SAMPLE, *model_args(model_server))
+    # --depth trivial: one review call and no verification, so every request is that call's
+    code, report, _ = run_json(capsys, "--diff", SAMPLE, *model_args(model_server), *ONE_PASS)
     assert code == 0
     assert len(model_server.requests) == 3
     assert report["summary"]["failed_chunks"] == 0
@@ -132,8 +151,10 @@ def test_fallback_model_answers_when_primary_fails(
     capsys: pytest.CaptureFixture[str], model_server: FakeModelServer, tmp_path: Path
 ) -> None:
     model_server.queue(*[error_reply(503, "0")] * 4, findings_reply(OFF_BY_ONE))
+    fallback = ("--fallback-model", "openai/gpt-4.1")
+    # --depth trivial: one review call and no verification, so every request is that call's
     code, report, _ = run_json(
-        capsys, "--diff", SAMPLE, *model_args(model_server), "--fallback-model", "openai/gpt-4.1"
+        capsys, "--diff", SAMPLE, *model_args(model_server), *fallback, *ONE_PASS
     )
     assert code == 0
     assert [r.body["model"] for r in model_server.requests] == ["gpt-4.1-mini"] * 4 + ["gpt-4.1"]

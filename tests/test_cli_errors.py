@@ -90,8 +90,10 @@ def test_retries_and_fallback_answers_are_counted_in_the_report(
     capsys: pytest.CaptureFixture[str], model_server: FakeModelServer
 ) -> None:
     model_server.queue(*[error_reply(503, "0")] * 4, findings_reply(FOUND))
+    # --depth trivial: one review call, no verification, so the figures are this call's
     code = main(["--diff", SAMPLE, "--model", MODEL, "--fallback-model", "openai/gpt-4.1",
-                 "--api-base", model_server.base_url, "--format", "json"])  # fmt: skip
+                 "--api-base", model_server.base_url, "--format", "json",
+                 "--depth", "trivial"])  # fmt: skip
     out, err = capsys.readouterr()
     summary = json.loads(out)["summary"]
     assert code == 0 and err == ""

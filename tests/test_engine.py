@@ -47,6 +47,7 @@ def run(server: FakeModelServer, diff_text: str, **config: Any) -> Any:
 def run_fake(
     gateway: FakeGateway, diff_text: str, cache: ResponseCache | None = None, **config: Any
 ) -> ReviewResult:
+    config.setdefault("depth", "trivial")  # one call per chunk: these tests count calls
     settings = Config(model=MODEL, chunk_tokens=config.pop("chunk_tokens", 600), **config)
     request = ReviewInput(parse_diff(diff_text))
     return review(request, settings, gateway, NoContext(), cache=cache)

@@ -12,6 +12,15 @@ from reviewer.cli import main
 from tests.eval_fixtures import JUDGE, MODEL, serve, write_cases
 from tests.fakes.model_server import FakeModelServer, error_reply
 
+ONE_PASS = 'depth = "trivial"\n'  # the answers below are worked out for one review pass
+
+
+def single_pass(tmp_path: Path) -> str:
+    """A config for the tests whose right answers assume one pass (the default is auto)."""
+    path = tmp_path / "one-pass.toml"
+    path.write_text(ONE_PASS)
+    return str(path)
+
 
 def run_eval(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
     code = main(["eval", *args])
@@ -37,7 +46,7 @@ def test_figures_on_cases_whose_answers_are_known(
 ) -> None:
     cases = write_cases(tmp_path / "cases")
     data = report(capsys, str(cases), "--model", MODEL, "--api-base", model.base_url,
-                  "--judge", JUDGE)  # fmt: skip
+                  "--judge", JUDGE, "--config", single_pass(tmp_path))  # fmt: skip
     figures = data["variants"]["default"]
     assert {k: figures[k] for k in ("cases", "tp", "fp", "fn")} == {
         "cases": 4, "tp": 3, "fp": 5, "fn": 1,
@@ -65,7 +74,8 @@ def test_location_judge_matches_the_nearest_finding_whatever_it_says(
     model: FakeModelServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     cases = write_cases(tmp_path / "cases")
-    data = report(capsys, str(cases), "--model", MODEL, "--api-base", model.base_url)
+    data = report(capsys, str(cases), "--model", MODEL, "--api-base", model.base_url,
+                  "--config", single_pass(tmp_path))  # fmt: skip
     figures = data["variants"]["default"]
     # "bug" g1 now takes the finding on its own line; "negative" g1 the one a line away
     assert (figures["tp"], figures["fp"], figures["fn"]) == (3, 5, 1)
@@ -88,7 +98,8 @@ def test_record_then_replay_gives_the_same_figures_without_a_request(
 ) -> None:
     cases = write_cases(tmp_path / "cases")
     recording = tmp_path / "recording"
-    args = [str(cases), "--model", MODEL, "--api-base", model.base_url, "--judge", JUDGE]
+    args = [str(cases), "--model", MODEL, "--api-base", model.base_url, "--judge", JUDGE,
+            "--config", single_pass(tmp_path)]  # fmt: skip
     recorded = report(capsys, *args, "--record", str(recording))
     sent = len(model.requests)
     assert sent == 8  # four reviews, four judge calls
@@ -117,8 +128,8 @@ def test_variants_side_by_side_with_the_difference_to_the_baseline(
     model: FakeModelServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     cases = write_cases(tmp_path / "cases")
-    (tmp_path / "all.toml").write_text(f'model = "{MODEL}"\n')
-    (tmp_path / "few.toml").write_text(f'model = "{MODEL}"\nmax_comments = 1\n')
+    (tmp_path / "all.toml").write_text(f'model = "{MODEL}"\n{ONE_PASS}')
+    (tmp_path / "few.toml").write_text(f'model = "{MODEL}"\nmax_comments = 1\n{ONE_PASS}')
     args = [str(cases), "--api-base", model.base_url, "--judge", JUDGE,
             "--variant", f"all={tmp_path / 'all.toml'}",
             "--variant", f"few={tmp_path / 'few.toml'}"]  # fmt: skip
@@ -143,7 +154,7 @@ def test_text_report_is_a_table_with_the_judge_named(
     cases = write_cases(tmp_path / "cases")
     output = tmp_path / "report.txt"
     code, out, _ = run_eval(capsys, str(cases), "--model", MODEL, "--api-base", model.base_url,
-                            "--output", str(output))  # fmt: skip
+                            "--config", single_pass(tmp_path), "--output", str(output))  # fmt: skip
     text = output.read_text()
     assert code == 0 and out == ""
     assert "default (baseline)" in text and "precision" in text and "0.375" in text
@@ -241,7 +252,7 @@ def test_verified_and_full_variants_record_then_replay_with_pass_models_and_tool
     """The verifier, a pass with a model of its own and a tool conversation are recorded
     like any answer, so a replay gives the same figures and sends nothing."""
     cases = write_cases(tmp_path / "cases")
-    (tmp_path / "base.toml").write_text(f'model = "{MODEL}"\n')
+    (tmp_path / "base.toml").write_text(f'model = "{MODEL}"\n{ONE_PASS}')
     (tmp_path / "verified.toml").write_text(f'model = "{MODEL}"\ndepth = "lite"\n')
     (tmp_path / "full.toml").write_text(
         f'model = "{MODEL}"\ndepth = "full"\npasses = ["correctness", "security"]\n'

@@ -419,6 +419,22 @@ def test_a_refused_comment_is_taken_out_and_the_rest_posted(
     assert "Not posted inline" in summary
     assert "GitHub refused the comment (422 Unprocessable Entity" in summary
     assert TAX["title"] in summary
+    assert "1 comment refused by the platform (listed below)." in summary
+
+
+def test_findings_over_max_comments_are_counted_and_listed_in_the_summary(
+    capsys: pytest.CaptureFixture[str], gh: FakeGitHub, model_server: FakeModelServer, job: Job
+) -> None:
+    open_pull(gh)
+    model_server.queue(findings_reply(TAX, REMOVED))
+    code, _, err = review(capsys, model_server, "--max-comments", "1")
+    assert code == 0, err
+    [request] = posted_reviews(gh)
+    assert len(request.json["comments"]) == 1  # the cap holds inline...
+    summary = summary_body(gh)
+    assert "1 finding over max_comments: listed below, not inline." in summary
+    not_inline = summary.split("Not posted inline", 1)[1]
+    assert REMOVED["title"] in not_inline and "over max-comments" in not_inline  # ...not lost
 
 
 def test_a_refusal_of_the_whole_review_is_not_split(

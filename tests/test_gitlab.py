@@ -341,6 +341,20 @@ def test_refused_position_goes_to_the_summary(
     not_inline = summary.split("### Not posted inline", 1)[1]
     assert refused in not_inline and "GitLab refused posting a diff discussion" in not_inline
     assert len(fake.discussions(PROJECT, IID)) == 3
+    assert "1 comment refused by the platform (listed below)." in summary
+
+
+def test_findings_over_max_comments_are_counted_and_listed_in_the_summary(
+    capsys: pytest.CaptureFixture[str], fake: FakeGitLab, model_server: FakeModelServer
+) -> None:
+    model_server.queue(findings_reply(ON_ADDED, ON_REMOVED, ON_CONTEXT, ON_RANGE))
+    code, _, err = run(capsys, model_server, "--max-comments", "3")
+    assert code == 0, err
+    assert len(fake.discussions(PROJECT, IID)) == 3  # the cap holds inline...
+    [summary] = summary_notes(fake)
+    assert "1 finding over max_comments: listed below, not inline." in summary
+    not_inline = summary.split("### Not posted inline", 1)[1]
+    assert "over max-comments" in not_inline  # ...and the fourth is not lost
 
 
 def test_only_job_token_is_a_clear_usage_error(

@@ -17,7 +17,13 @@ from mcp.types import CallToolResult, TextContent
 
 from reviewer.mcp_server import build_server
 from tests.conftest import EXAMPLES
-from tests.fakes.model_server import FakeModelServer, Reply, error_reply, findings_reply
+from tests.fakes.model_server import (
+    FakeModelServer,
+    Reply,
+    error_reply,
+    findings_reply,
+    verdicts_reply,
+)
 from tests.test_cli import OFF_BY_ONE
 
 SAMPLE = (EXAMPLES / "sample.diff").read_text()
@@ -58,7 +64,10 @@ def error_text(result: CallToolResult) -> str:
 
 
 def test_review_diff_reports_findings_at_their_lines(model_server: FakeModelServer) -> None:
-    model_server.queue(findings_reply(OFF_BY_ONE))
+    # The same depth as the CLI: the sample is a "lite" change, one pass then the verifier.
+    model_server.queue(
+        findings_reply(OFF_BY_ONE), verdicts_reply({"id": "c1", "verdict": "confirmed"})
+    )
     progress: list[Any] = []
     result = call("review_diff", {"diff": SAMPLE, "repo_root": str(EXAMPLES)}, progress)
     assert not result.is_error
@@ -67,7 +76,9 @@ def test_review_diff_reports_findings_at_their_lines(model_server: FakeModelServ
     located = {(f["path"], f["line"], f["source"]) for f in report["findings"]}
     assert ("shop/cart.py", 24, "llm") in located
     assert ("shop/settings.py", 4, "builtin") in located
-    assert report["summary"]["llm_calls"] == 1 and report["summary"]["failed_chunks"] == 0
+    assert report["summary"]["llm_calls"] == 2 and report["summary"]["failed_chunks"] == 0
+    assert report["summary"]["depth"] == "lite"
+    assert report["summary"]["verification"]["confirmed"] == 1
     [block] = result.content  # the same report as text, for clients without structured content
     assert isinstance(block, TextContent) and json.loads(block.text) == report
     assert progress == [(1, 1, "1 of 1 chunks reviewed")]

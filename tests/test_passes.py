@@ -197,6 +197,83 @@ def test_diff_end_to_end_reports_depth_passes_and_verification(
     assert "verifier: not real" in text
 
 
+def review_by_default(server: FakeModelServer, diff: str, tmp_path: Any, capsys: Any) -> Any:
+    """`ai-review --diff` with no depth anywhere (no flag, no config file): the JSON report."""
+    (tmp_path / "change.diff").write_text(diff)
+    args = ["--diff", "change.diff", "--model", MODEL, "--api-base", server.base_url]
+    assert main([*args, "--format", "json"]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def pass_of(request: Recorded) -> str:
+    """Which pass a request is: the verifier, a specialist (named in its prompt), or the review."""
+    if is_verifier(request):
+        return "verifier"
+    system = str(request.body["messages"][0]["content"])
+    named = [
+        name for name in ("correctness", "security", "performance") if f"**{name}** pass" in system
+    ]
+    return named[0] if named else "review"
+
+
+@pytest.fixture
+def rejecting_verifier(model_server: FakeModelServer, monkeypatch: Any) -> FakeModelServer:
+    """Every pass finds one problem on line 2 of the first file; the verifier rejects it."""
+    monkeypatch.setenv("AI_REVIEW_API_KEY", "sk-test")
+
+    def answer(body: dict[str, Any]) -> Reply:
+        if is_verifier(body):
+            return verdicts_reply({"id": "c1", "verdict": "rejected", "reason": "V2 has a default"})
+        path = "auth/session.py" if "### auth/session.py" in str(body["messages"]) else "a.py"
+        return findings_reply(finding(path, 2, "unchecked value"))
+
+    model_server.respond_with(answer)
+    return model_server
+
+
+def test_by_default_a_trivial_change_gets_one_pass_and_no_verifier(
+    rejecting_verifier: FakeModelServer, tmp_path: Any, capsys: Any
+) -> None:
+    report = review_by_default(rejecting_verifier, diff_of("a.py", added=5), tmp_path, capsys)
+    assert [pass_of(r) for r in rejecting_verifier.requests] == ["review"]
+    summary = report["summary"]
+    assert (summary["depth"], summary["passes"], summary["verification"]) == (
+        "trivial", ["review"], None
+    )  # fmt: skip
+    assert summary["depth_reason"] == "5 changed lines (trivial_max_lines = 10)"
+    assert [f["title"] for f in report["findings"]] == ["unchecked value"]  # nobody checked it
+
+
+def test_by_default_a_change_over_ten_lines_is_verified(
+    rejecting_verifier: FakeModelServer, tmp_path: Any, capsys: Any
+) -> None:
+    report = review_by_default(rejecting_verifier, diff_of("a.py", added=11), tmp_path, capsys)
+    assert [pass_of(r) for r in rejecting_verifier.requests] == ["review", "verifier"]
+    assert report["summary"]["depth"] == "lite"
+    assert report["findings"] == []  # the verifier's rejection keeps the noise off the review
+    [dropped] = report["dropped"]
+    assert (dropped["title"], dropped["reason"]) == (
+        "unchecked value",
+        "verifier: V2 has a default",
+    )
+
+
+def test_by_default_a_security_sensitive_path_gets_the_specialist_passes(
+    rejecting_verifier: FakeModelServer, tmp_path: Any, capsys: Any
+) -> None:
+    diff = diff_of("auth/session.py", added=3)
+    report = review_by_default(rejecting_verifier, diff, tmp_path, capsys)
+    called = sorted(pass_of(r) for r in rejecting_verifier.requests)
+    assert called == ["correctness", "performance", "security", "verifier"]
+    summary = report["summary"]
+    assert (summary["depth"], summary["passes"]) == (
+        "full",
+        ["correctness", "security", "performance"],
+    )
+    assert summary["depth_reason"] == "security-sensitive path auth/session.py"
+    assert report["findings"] == [] and summary["verification"]["rejected"] == 1
+
+
 def test_telemetry_and_stats_break_the_cost_down_per_pass(
     model_server: FakeModelServer, tmp_path: Any, capsys: Any
 ) -> None:

@@ -121,10 +121,11 @@ def test_restamp_keeps_the_summary_and_replaces_its_note() -> None:
 
 
 def test_the_posting_words_are_one_wording_for_every_platform() -> None:
-    assert posting_notes(["Incremental."], already=1, resolved=2, refused=1) == (
+    assert posting_notes(["Incremental."], already=1, resolved=2, refused=1, capped=3) == (
         "Incremental.",
         "1 finding already posted before.",
         "2 earlier threads resolved: fixed since.",
+        "3 findings over max_comments: listed below, not inline.",
         "1 comment refused by the platform (listed below).",
     )
     assert posting_notes([], already=0) == ()

@@ -59,6 +59,7 @@ def lines(path: Path) -> list[dict[str, Any]]:
 
 def review(server: FakeModelServer, telemetry: Path, *extra: str) -> int:
     args = ["--diff", SAMPLE, "--repo-root", str(EXAMPLES), "--format", "json", "--model", MODEL]
+    args += ["--depth", "trivial"]  # one call line per review: these tests read the lines
     return main([*args, "--api-base", server.base_url, "--telemetry", str(telemetry), *extra])
 
 

@@ -20,6 +20,7 @@ from reviewer.model import Acceptance, DropCode, Dropped, Finding, ReviewResult
 from reviewer.platforms.base import Change, Published
 from reviewer.platforms.plan import Placed, PostingPlan, plan_posting
 from reviewer.platforms.summary import (
+    capped,
     dry_run_report,
     posted_report,
     posting_notes,
@@ -175,7 +176,7 @@ def _dry_run(
     lines = dry_run_report(
         new, plan.unplaced, len(plan.already), summary_exists=standing.summary is not None
     )
-    notes = posting_notes(change.notes, len(plan.already))
+    notes = posting_notes(change.notes, len(plan.already), capped=capped(result))
     body = restamp or summary_body(result, change.head_sha, plan.unplaced, notes)
     published = Published(
         not_posted=plan.unplaced,
@@ -205,7 +206,12 @@ def _post(
         Dropped.of(placed.finding, DropCode.REFUSED, why) for placed, why in refused
     )
     notes = posting_notes(
-        change.notes, len(plan.already), len(resolved), len(refused), replied=len(replied)
+        change.notes,
+        len(plan.already),
+        len(resolved),
+        len(refused),
+        replied=len(replied),
+        capped=capped(result),
     )
     body = summary_body(result, change.head_sha, not_posted, notes + earlier.notes + failures)
     ever = earlier.resolved_before | set(resolved) | set(replied)

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from typing import Any
 
-from reviewer.model import Dropped, Finding, ReviewResult
+from reviewer.model import DropCode, Dropped, Finding, ReviewResult
 from reviewer.platforms.common import is_summary, summary_marker
 from reviewer.platforms.plan import Placed
 from reviewer.report.common import one_line
@@ -29,7 +29,13 @@ def summary_body(
 
 
 def posting_notes(
-    scope_notes: Sequence[str], already: int, resolved: int = 0, refused: int = 0, replied: int = 0
+    scope_notes: Sequence[str],
+    already: int,
+    resolved: int = 0,
+    refused: int = 0,
+    *,
+    replied: int = 0,
+    capped: int = 0,
 ) -> tuple[str, ...]:
     """What the summary says about this run's posting, besides the findings."""
     notes = list(scope_notes)
@@ -42,9 +48,16 @@ def posting_notes(
             f"{_count(replied, 'earlier thread')} answered as fixed: the token may not "
             "resolve threads (on GitHub Actions, `contents: write` allows it)."
         )
+    if capped:
+        notes.append(f"{_count(capped, 'finding')} over max_comments: listed below, not inline.")
     if refused:
         notes.append(f"{_count(refused, 'comment')} refused by the platform (listed below).")
     return tuple(notes)
+
+
+def capped(result: ReviewResult) -> int:
+    """How many findings the review kept out of the inline comments by `max_comments`."""
+    return sum(d.code == DropCode.OVER_MAX_COMMENTS for d in result.dropped)
 
 
 def with_not_posted(
