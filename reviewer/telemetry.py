@@ -103,6 +103,8 @@ def review_line(
         "posted": None if published is None else len(published.posted),
         "dropped": len(result.dropped),
         "failed_chunks": summary.failed_chunks,
+        "retries": summary.retries,  # requests beyond the first of each call
+        "fallback_calls": summary.fallback_calls,
         "files_reviewed": summary.files_reviewed,
         "files_skipped": len(summary.files_skipped),
         "files_over_budget": sum(s.code in BUDGET_SKIPS for s in summary.files_skipped),

@@ -39,7 +39,7 @@ REVIEW_KEYS = {
     "saved_usd", "findings", "findings_by_severity", "findings_by_category", "posted", "dropped",
     "failed_chunks", "files_reviewed", "files_skipped", "files_over_budget", "acceptance",
     "depth", "passes", "verification", "unverified", "tool_calls", "by_pass",
-    "resolved_threads", "comments",
+    "resolved_threads", "comments", "retries", "fallback_calls",
 }  # fmt: skip
 CALL_KEYS = {
     "type", "time", "run", "repo", "number", "arm", "chunk", "model", "prompt_tokens",
@@ -291,3 +291,19 @@ def test_a_late_write_failure_is_one_clear_error(tmp_path: Path) -> None:
     result = ReviewResult((), (), Summary())
     with pytest.raises(UsageError, match="cannot write --telemetry"):
         TelemetryFile(tmp_path).record(change, result, None)  # a directory, since opened
+
+
+def test_retries_and_fallback_answers_reach_the_review_line(
+    capsys: pytest.CaptureFixture[str], model_server: FakeModelServer, tmp_path: Path
+) -> None:
+    # A 503 then an answer is one retry; a 400 from the first model and an answer from the
+    # fallback is one fallback call. Both are on the review line, as in the report.
+    telemetry = tmp_path / "t.jsonl"
+    model_server.queue(error_reply(503, retry_after="0"), findings_reply())
+    assert review(model_server, telemetry) == 0
+    model_server.queue(error_reply(400), findings_reply())
+    assert review(model_server, telemetry, "--fallback-model", "openai/gpt-4.1") == 0
+    capsys.readouterr()
+    retried, fell_back = [r for r in lines(telemetry) if r["type"] == "review"]
+    assert (retried["retries"], retried["fallback_calls"]) == (1, 0)
+    assert fell_back["fallback_calls"] == 1
