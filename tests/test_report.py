@@ -488,3 +488,19 @@ def test_text_report_passes_no_escape_sequence_or_workflow_command_to_the_log() 
         assert "\x1b[2J" not in text and "\x1b]" not in text and "\x1b[31mred" not in text
         assert not re.search(r"^\s*::", text, re.MULTILINE)
         assert "::error" not in text and "::add-mask" not in text
+
+
+def test_a_problem_several_passes_found_is_listed_once() -> None:
+    # Three passes found one problem: the verifier rejected one copy, the other two were
+    # duplicates of it; a reported finding's duplicate from another pass is not listed either.
+    rejected = Dropped("a.py", 3, "Off by one", DropCode.VERIFIER_REJECTED, "the caller checks")
+    again = Dropped("a.py", 3, "Off by one", DropCode.DUPLICATE)
+    of_bug = Dropped(BUG.path, BUG.line, BUG.title, DropCode.DUPLICATE)
+    other = Dropped("a.py", 9, "Another", DropCode.DUPLICATE)
+    result = replace(RESULT, dropped=(again, rejected, again, of_bug, other))
+    markdown = render(result, "markdown")
+    assert markdown.count("Off by one") == 1 and "(verifier: the caller checks)" in markdown
+    assert "Another" in markdown  # a duplicate of nothing shown stays listed
+    text = render(result, "text", width=120)
+    assert text.count("Off by one") == 1
+    assert len(json.loads(render(result, "json"))["dropped"]) == 5  # the JSON keeps them all

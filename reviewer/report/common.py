@@ -7,6 +7,8 @@ from collections.abc import Iterable
 
 from reviewer.model import (
     SEVERITIES,
+    DropCode,
+    Dropped,
     Finding,
     PassFigures,
     ReviewResult,
@@ -127,3 +129,19 @@ def verification_line(figures: Verification) -> str:
             "their candidates are kept)"
         )
     return line
+
+
+def listed_drops(result: ReviewResult) -> tuple[Dropped, ...]:
+    """The dropped findings a reader should see: a duplicate of the same problem at the same
+    place (another pass found it too) is left out of the list when that problem is reported
+    or listed already. The JSON report keeps every entry."""
+    seen: set[tuple[str, int | None, str]] = {(f.path, f.line, f.title) for f in result.findings}
+    seen |= {(d.path, d.line, d.title) for d in result.dropped if d.code != DropCode.DUPLICATE}
+    shown: list[Dropped] = []
+    for item in result.dropped:
+        where = (item.path, item.line, item.title)
+        if item.code == DropCode.DUPLICATE and where in seen:
+            continue
+        seen.add(where)
+        shown.append(item)
+    return tuple(shown)

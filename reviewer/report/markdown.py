@@ -14,6 +14,7 @@ from reviewer.report.common import (
     depth_rows,
     format_cost,
     format_seconds,
+    listed_drops,
     location,
     one_line,
     side_note,
@@ -37,7 +38,7 @@ def to_markdown(result: ReviewResult, *, marker: str = "", head_sha: str | None 
         section
         for section in (
             _findings_section(result.findings),
-            _dropped_section(result.dropped),
+            _dropped_section(listed_drops(result)),
             _skipped_section(result.summary.files_skipped),
         )
         if section

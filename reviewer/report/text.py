@@ -28,6 +28,7 @@ from reviewer.report.common import (
     depth_rows,
     format_cost,
     format_seconds,
+    listed_drops,
     location,
     one_line,
     side_note,
@@ -81,9 +82,9 @@ def _renderables(result: ReviewResult) -> Iterator[RenderableType]:
         yield Rule(Text(f"{severity.capitalize()} ({len(findings)})", style="bold"), align="left")
         for finding in findings:
             yield from _finding(finding)
-    if result.dropped:
+    if dropped_list := listed_drops(result):
         yield Rule(Text("Not posted inline"), align="left")
-        for dropped in result.dropped:
+        for dropped in dropped_list:
             where = dropped.path if dropped.line is None else f"{dropped.path}:{dropped.line}"
             yield _item(where, one_line(dropped.title), dropped_reason(dropped))  # made safe there
     if result.summary.files_skipped:
