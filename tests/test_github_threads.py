@@ -282,3 +282,24 @@ def test_threads_that_cannot_be_read_do_not_lose_the_review(
     code, _, err = review(capsys, model_server)
     assert code == 0, err
     assert "Earlier threads not checked: GitHub" in summary(gh)
+
+
+def test_a_thread_a_person_resolved_counts_as_accepted(
+    capsys: pytest.CaptureFixture[str],
+    gh: FakeGitHub,
+    model_server: FakeModelServer,
+    job: Job,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    use_token(gh, monkeypatch, PAT, login="octocat")
+    telemetry = tmp_path / "t.jsonl"
+    first_review(capsys, gh, model_server)
+    gh.set_thread_resolved(threads(gh)[NAME["title"]])  # a reader resolved it in the UI
+    model_server.queue(findings_reply(TAX, NAME))
+    code, _, err = review(capsys, model_server, "--full", "--telemetry", str(telemetry))
+    assert code == 0, err
+    records = [json.loads(text) for text in telemetry.read_text().splitlines()]
+    [line] = [record for record in records if record["type"] == "review"]
+    acceptance = line["acceptance"]
+    assert (acceptance["comments"], acceptance["resolved"], acceptance["accepted"]) == (2, 1, 1)

@@ -8,8 +8,9 @@ It is read from the review comments a rerun lists anyway, to find what it posted
   reactions asked for, one request per comment, for the newest MAX_REACTION_LOOKUPS comments;
   older ones then count as without reactions;
 - replied: another review comment answers it, by someone other than its author, not an app.
-Resolved threads are only visible through the GraphQL API (`isResolved` of a review thread),
-which the tool does not use: `resolved` is always False on GitHub.
+- resolved: a thread's `isResolved`, from the GraphQL read of the threads that the run makes
+  anyway to decide what to resolve (no request of its own; unknown, so False, when that read
+  failed or found no thread of ours).
 """
 
 from __future__ import annotations
@@ -26,9 +27,11 @@ def earlier_acceptance(
     comments: Sequence[Comment],
     ours: Sequence[Comment],
     reactions: Callable[[int], frozenset[str]],
+    resolved: frozenset[int] = frozenset(),
 ) -> Acceptance | None:
     """`comments`: all review comments of the pull request; `ours`: those the tool posted
-    (fingerprint marker, our author); `reactions`: looks up one comment's reaction kinds.
+    (fingerprint marker, our author); `reactions`: looks up one comment's reaction kinds;
+    `resolved`: the first comments of the threads that were resolved when the run read them.
     None when no earlier review left an inline comment: a first review."""
     earlier = [c for c in ours if c.reply_to is None]
     if not earlier:
@@ -37,7 +40,7 @@ def earlier_acceptance(
     replied = _replied(comments, earlier)
     return Acceptance.tally(
         CommentFate(
-            resolved=False,  # GraphQL only, see above
+            resolved=comment.id in resolved,
             outdated=comment.outdated,
             thumbs_up="+1" in kinds[comment.id],
             thumbs_down="-1" in kinds[comment.id],

@@ -62,8 +62,10 @@ class GitHubPort:
         return self._api.edit_comment(existing.ident, body)
 
     def acceptance(self) -> Acceptance | None:
+        # Threads as read before this run resolved any (self.threads()): what readers did.
+        resolved = frozenset(t.notes[0].id for t in self._threads.values() if t.resolved)
         return earlier_acceptance(
-            self._all_comments(), self._own_review_comments(), self._api.reactions
+            self._all_comments(), self._own_review_comments(), self._api.reactions, resolved
         )
 
     def threads(self) -> list[EarlierThread]:
