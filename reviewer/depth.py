@@ -53,7 +53,7 @@ class DepthPolicy:
 def plan_depth(files: Sequence[FileDiff], policy: DepthPolicy) -> DepthPlan:
     """The tier `policy.depth` names, or for "auto" the one the change's risk calls for."""
     tier, reason = _auto(files, policy) if policy.depth == "auto" else (policy.depth, "")
-    reason = reason or f'set by depth = "{tier}"'
+    reason = reason or "chosen with --depth or depth in the config"
     passes = policy.passes if tier == "full" else (SINGLE_PASS,)
     return DepthPlan(tier, reason, passes, policy.verify and tier != "trivial")
 

@@ -54,7 +54,7 @@ def test_an_explicit_depth_wins_and_verify_false_turns_the_verifier_off() -> Non
     files = parse_diff(diff_of("app/auth.py", 300)).files
     plan = plan_depth(files, DepthPolicy(depth="lite"))
     assert (plan.tier, plan.passes, plan.verify) == ("lite", ("review",), True)
-    assert plan.reason == 'set by depth = "lite"'
+    assert plan.reason == "chosen with --depth or depth in the config"
     plan = plan_depth(files, DepthPolicy(depth="full", verify=False, passes=("security",)))
     assert (plan.passes, plan.verify) == (("security",), False)
 

@@ -192,7 +192,7 @@ def test_diff_end_to_end_reports_depth_passes_and_verification(
     assert set(summary["by_pass"]) == {"review", "verifier"}
     assert main([*args, "--depth", "lite"]) == 0
     text = capsys.readouterr().out
-    assert "lite (set by depth" in text
+    assert "lite (chosen with --depth or depth in the config)" in text
     assert "1 candidate: 0 confirmed, 1 rejected, 0 unverified" in text
     assert "verifier: not real" in text
 
