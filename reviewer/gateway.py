@@ -264,10 +264,15 @@ class LiteLLMGateway:
         return box["value"]
 
     def _call(self, model: str, system: str, user: str, timeout: float) -> Any:
-        litellm = _litellm()
-        return litellm.completion(
+        return self._completion(model, _messages(model, system, user), timeout)
+
+    def _completion(
+        self, model: str, messages: list[dict[str, Any]], timeout: float, **tools: Any
+    ) -> Any:
+        """One request, with the gateway's settings; retries and fallbacks are ours."""
+        return _litellm().completion(
             model=model,
-            messages=_messages(model, system, user),
+            messages=messages,
             api_base=self._api_base,
             api_key=self._key_for(model),
             timeout=timeout,
@@ -276,6 +281,7 @@ class LiteLLMGateway:
             max_retries=0,
             extra_headers=self._extra_headers or None,
             **({"extra_body": self._extra_body} if self._extra_body else {}),
+            **tools,
         )
 
     # --- The tool-calling conversation (repository and MCP tools): kept apart from
@@ -331,19 +337,8 @@ class LiteLLMGateway:
         self, model: str, messages: list[dict[str, Any]], tools: Sequence[Mapping[str, Any]],
         choice: str, timeout: float,
     ) -> Any:  # fmt: skip
-        return _litellm().completion(
-            model=model,
-            messages=list(messages),
-            tools=list(tools),
-            tool_choice=choice,
-            api_base=self._api_base,
-            api_key=self._key_for(model),
-            timeout=timeout,
-            temperature=self._temperature,
-            num_retries=0,
-            max_retries=0,
-            extra_headers=self._extra_headers or None,
-            **({"extra_body": self._extra_body} if self._extra_body else {}),
+        return self._completion(
+            model, list(messages), timeout, tools=list(tools), tool_choice=choice
         )
 
 
