@@ -42,7 +42,7 @@ from reviewer.passes import (
 from reviewer.pricing import price_per_token
 from reviewer.prompt import PromptInputs, render_pass_system, render_review
 from reviewer.rank import rank_findings
-from reviewer.redact import redact_diff, redact_text
+from reviewer.redact import redact_diff, redact_lines, redact_text
 from reviewer.select import select_files
 from reviewer.toolbox import ToolBox
 from reviewer.verify import VERIFIER
@@ -137,10 +137,7 @@ def _line_reader(source: ContextSource) -> Callable[[str], list[str] | None]:
     @functools.cache
     def lines(path: str) -> list[str] | None:
         text = source.read(path)
-        if text is None:
-            return None
-        # Redacted as a whole, so a key's body is blanked even where its lines look ordinary.
-        return redact_text("\n".join(text.splitlines())).split("\n")
+        return None if text is None else redact_lines(text)
 
     return lines
 

@@ -102,6 +102,12 @@ def _find(text: str) -> tuple[SecretMatch, ...]:
     return tuple(SecretMatch(SECRET_PATTERNS[rank].kind, start, end) for start, end, rank in merged)
 
 
+def redact_lines(text: str) -> list[str]:
+    """A file's lines (as `str.splitlines` cuts them), redacted as one text: a key's body
+    lines are recognisable only between its BEGIN and END lines, before they are numbered."""
+    return redact_text("\n".join(text.splitlines())).split("\n")
+
+
 def redact_text(text: str) -> str:
     """The text with each secret replaced by `[REDACTED:<kind>]`, and the lines of a private
     key's body blanked: in text of several lines (a description, a guidelines file) the whole

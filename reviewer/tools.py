@@ -26,7 +26,7 @@ from reviewer.context import (
 )
 from reviewer.errors import ReviewError
 from reviewer.prompt import neutralize_tags
-from reviewer.redact import redact_text
+from reviewer.redact import redact_lines, redact_text
 from reviewer.toolbox import ToolBox, ToolError, ToolReportedError, ToolSpec
 
 MAX_READ_LINES = 400
@@ -134,7 +134,7 @@ class RepositoryTools:
             raise ToolError(f"{path}: could not be read ({exc})") from exc
         if text is None:
             raise ToolError(f"{path}: no such text file at the reviewed commit")
-        return redact_text("\n".join(text.splitlines()))
+        return "\n".join(redact_lines(text))
 
     def _local(self, path: str) -> str | None:
         # The one confined reader of the checkout (symlinks resolved, never under .git/).
