@@ -8,7 +8,7 @@ posted twice.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from reviewer.model import Finding
@@ -67,6 +67,19 @@ def fenced_suggestion(finding: Finding, info: str) -> str | None:
 
 
 _SHA = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
+
+
+def read_until_found(
+    read: Callable[[str, str], str | None], paths: Sequence[str], ref: str
+) -> dict[str, str | None]:
+    """Each path's text at `ref` (None: absent), in order, until one exists: the first
+    config file found wins, and no file after it is asked for."""
+    texts: dict[str, str | None] = {}
+    for path in paths:
+        texts[path] = read(path, ref)
+        if texts[path] is not None:
+            break
+    return texts
 
 
 def checkout_head(root: Path) -> str | None:

@@ -29,6 +29,7 @@ from github.PullRequestComment import PullRequestComment
 from reviewer import __version__
 from reviewer.context import decode_file
 from reviewer.errors import PlatformError, ReviewError, UsageError
+from reviewer.platforms.common import read_until_found
 from reviewer.platforms.github.env import GitHubTarget
 from reviewer.platforms.github.graphql import (
     RESOLVE_MUTATION,
@@ -371,9 +372,4 @@ def read_at_base(api: GitHubAPI, paths: Sequence[str]) -> tuple[str, dict[str, s
     until one exists: the repository's trusted config, as the target branch had it before
     the change. The pull request is read once per session: fetch() reuses it."""
     base = api.pull().base_sha
-    texts: dict[str, str | None] = {}
-    for path in paths:
-        texts[path] = api.read_file(path, base)
-        if texts[path] is not None:
-            break
-    return base, texts
+    return base, read_until_found(api.read_file, paths, base)

@@ -25,6 +25,7 @@ from gitlab.exceptions import (
 from reviewer import __version__
 from reviewer.context import decode_file
 from reviewer.errors import PlatformError, ReviewError, UsageError
+from reviewer.platforms.common import read_until_found
 from reviewer.platforms.gitlab.env import GitLabTarget
 from reviewer.platforms.gitlab.position import DiffRefs
 
@@ -281,9 +282,4 @@ def read_at_base(
     there (None: absent), read until one exists: the repository's trusted config, as the
     target branch had it before the change."""
     base = base or api.merge_request().refs.base_sha
-    texts: dict[str, str | None] = {}
-    for path in paths:
-        texts[path] = api.read_file(path, base)
-        if texts[path] is not None:
-            break
-    return base, texts
+    return base, read_until_found(api.read_file, paths, base)
