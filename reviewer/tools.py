@@ -167,16 +167,19 @@ class RepositoryTools:
         scanned = 0
         for path in self._files(glob if isinstance(glob, str) and glob else None):
             try:
-                text = self._text(path)
+                raw = self._local(path) or ""
             except ToolError:  # refused or unreadable: one file less to search, not a failure
                 continue
-            scanned += len(text)
+            scanned += len(raw)
             if scanned > self._search_bytes:
                 hits.append(
                     f"(search stopped after {self._search_bytes:,} bytes: narrow path_glob)"
                 )
                 break
-            for number, line in enumerate(text.splitlines(), start=1):
+            if not any(match(line[:MAX_SCANNED_LINE]) for line in raw.splitlines()):
+                continue  # redacting costs more than matching: only files with a hit
+            # Matched again once redacted, so a pattern can never probe a secret's value.
+            for number, line in enumerate(redact_lines(raw), start=1):
                 if match(line[:MAX_SCANNED_LINE]):
                     hits.append(f"{path}:{number}: {line.strip()[:MAX_SCANNED_LINE]}")
                 if len(hits) >= MAX_SEARCH_HITS:

@@ -350,3 +350,11 @@ def test_a_token_cap_holds_for_the_worst_case_of_the_tool_turns(
         model_server, repo, depth="trivial", max_tool_calls=3, max_prompt_tokens=one_turn * 5
     )
     assert roomy.summary.chunks == 1
+
+
+def test_a_search_cannot_probe_a_secrets_value(repo: Path) -> None:
+    # Hits are taken from the redacted file: a pattern on the secret finds nothing, so the
+    # model cannot learn a key character by character from what matches.
+    tools = repository_tools(LocalCheckout(repo))
+    assert call(tools, "search_code", pattern=AWS_KEY[:10]) == "no match"
+    assert call(tools, "search_code", pattern="rate = 7") == "src/keys.py:2: rate = 7"
